@@ -1,0 +1,3 @@
+from fashion_desktop.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""Logging set-up: named loggers, a rotating file in the data directory, and hooks for uncaught errors."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from fashion_desktop import paths
+
+LOG_FILE = "fashion-desktop.log"
+_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
+
+ErrorListener = Callable[[str], None]
+_listeners: list[ErrorListener] = []
+
+
+def setup(level: int = logging.INFO, log_dir: Path | None = None) -> Path | None:
+    """Log to a rotating file (and stderr for warnings); install the excepthooks. Returns the log file path."""
+    root = logging.getLogger("fashion_desktop")
+    root.setLevel(level)
+    target: Path | None = None
+    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
+        folder = log_dir if log_dir is not None else paths.log_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / LOG_FILE
+            handler = logging.handlers.RotatingFileHandler(target, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+            handler.setFormatter(logging.Formatter(_FORMAT))
+            root.addHandler(handler)
+        except OSError as exc:  # a read-only home must not stop the app; say so on stderr
+            print(f"fashion-desktop: cannot write log file in {folder}: {exc}", file=sys.stderr)
+    sys.excepthook = _excepthook
+    threading.excepthook = _thread_excepthook
+    return target
+
+
+def add_error_listener(listener: ErrorListener) -> None:
+    """The UI registers here to show uncaught errors in its one non-modal error channel."""
+    _listeners.append(listener)
+
+
+def remove_error_listener(listener: ErrorListener) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def report_error(message: str) -> None:
+    logging.getLogger("fashion_desktop.errors").error(message)
+    for listener in list(_listeners):
+        listener(message)
+
+
+def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    logging.getLogger("fashion_desktop.errors").critical("uncaught exception", exc_info=(kind, value, tb))
+    for listener in list(_listeners):
+        listener(f"Unexpected error: {value}")
+    if not _listeners:
+        sys.__excepthook__(kind, value, tb)
+
+
+def _thread_excepthook(args: threading.ExceptHookArgs) -> None:
+    logging.getLogger("fashion_desktop.errors").critical(
+        "uncaught exception in thread %s",
+        args.thread.name if args.thread else "?",
+        exc_info=args.exc_value if args.exc_value is not None else True,
+    )
+    for listener in list(_listeners):
+        listener(f"Unexpected error in a background task: {args.exc_value}")

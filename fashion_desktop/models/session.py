@@ -1,0 +1,47 @@
+"""onnxruntime session creation shared by every model class."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fashion_desktop.models.manifest import REMEDY, ModelFilesError
+
+if TYPE_CHECKING:
+    import onnxruntime
+
+
+def physical_cores() -> int:
+    """Physical cores (not SMT siblings): more intra-op threads than cores only adds contention."""
+    try:
+        pairs = set()
+        physical = core = ""
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "physical id":
+                    physical = value.strip()
+                elif key == "core id":
+                    core = value.strip()
+                    pairs.add((physical, core))
+        if pairs:
+            return len(pairs)
+    except OSError:
+        pass
+    return os.cpu_count() or 1
+
+
+def create_session(path: Path, threads: int | None = None) -> onnxruntime.InferenceSession:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or physical_cores()
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: shape-inference chatter is not actionable for a stylist
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for unreadable graphs
+        raise ModelFilesError(f"Model file could not be loaded: {path} ({exc}). {REMEDY}") from None

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up (once) and run the whole test suite: lint, types, tests. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+. scripts/venv.sh test
+ruff check .
+mypy
+QT_QPA_PLATFORM=offscreen python -m pytest "$@"

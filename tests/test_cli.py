@@ -1,0 +1,71 @@
+"""`fashion-desktop caption` and the exit codes of the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fashion_desktop import cli
+from tests.images import gradient
+
+
+def test_caption_json_one_object_per_image(
+    models_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = []
+    for index in range(2):
+        paths.append(tmp_path / f"look {index}.png")
+        gradient(150, 200, seed=index).save(paths[-1])
+    code = cli.main(["caption", *map(str, paths), "--json", "--beams", "2", "--max-tokens", "6"])
+    out, err = capsys.readouterr()
+    assert code == cli.EXIT_OK
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [row["path"] for row in rows] == [str(p) for p in paths]
+    assert all(row["caption"] for row in rows)
+    assert "random-weight" in err
+
+
+def test_prompt_starts_the_caption(models_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gradient(100, 100).save(tmp_path / "a.png")
+    assert cli.main(["caption", str(tmp_path / "a.png"), "--prompt", "a picture of", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["caption"].startswith("a picture of")
+
+
+def test_bad_image_is_reported_and_others_still_captioned(
+    models_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    gradient(80, 80).save(tmp_path / "fine.png")
+    code = cli.main(["caption", str(tmp_path / "broken.jpg"), str(tmp_path / "fine.png"), "--json"])
+    out, err = capsys.readouterr()
+    assert code == cli.EXIT_PARTIAL
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert "error" in rows[0] and rows[1]["caption"]
+    assert "broken.jpg" in err
+
+
+def test_missing_models_exit_code_and_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FASHION_DESKTOP_MODELS", str(tmp_path / "none"))
+    # In-process, so the repo's own models/onnx (if a developer exported there) is hidden too.
+    monkeypatch.setattr("fashion_desktop.paths.repo_models_dir", lambda: tmp_path / "none-either")
+    gradient(40, 40).save(tmp_path / "a.png")
+    assert cli.main(["caption", str(tmp_path / "a.png")]) == cli.EXIT_NO_MODELS
+    err = capsys.readouterr().err
+    assert "No exported 'blip' model found" in err and "Traceback" not in err
+
+
+def test_usage_error_exit_code() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "fashion_desktop", "caption", "--beams", "0", "x.png"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == cli.EXIT_USAGE
+    assert "must be at least 1" in result.stderr

@@ -1,0 +1,70 @@
+"""Checksums are verified on load; missing or corrupt files name the file and the remedy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fashion_desktop.models.captioner import Captioner
+from fashion_desktop.models.embedder import ImageEmbedder
+from fashion_desktop.models.manifest import (
+    Int8Quality,
+    ModelFilesError,
+    ModelsMissingError,
+    find_model_dir,
+    load_manifest,
+)
+from model_export.common import update_manifest
+from tests.images import gradient
+
+
+@pytest.fixture
+def model_copy(tiny_models: Path, tmp_path: Path) -> Path:
+    shutil.copytree(tiny_models, tmp_path / "onnx")
+    return tmp_path / "onnx"
+
+
+def test_corrupt_graph_names_file_and_remedy(model_copy: Path) -> None:
+    graph = model_copy / "resnet50" / "model.onnx"
+    data = bytearray(graph.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    graph.write_bytes(bytes(data))
+    embedder = ImageEmbedder(model_copy / "resnet50", variant="fp32")
+    with pytest.raises(ModelFilesError, match="corrupt") as error:
+        embedder.embed([gradient(64, 64)])
+    assert str(graph) in str(error.value) and "export_models.py" in str(error.value)
+
+
+def test_missing_tokenizer_names_file(model_copy: Path) -> None:
+    (model_copy / "blip" / "tokenizer.json").unlink()
+    with pytest.raises(ModelFilesError, match="missing") as error:
+        Captioner(model_copy / "blip").load()
+    assert "tokenizer.json" in str(error.value)
+
+
+def test_missing_or_broken_manifest(model_copy: Path) -> None:
+    (model_copy / "blip" / "manifest.json").write_text("{not json")
+    with pytest.raises(ModelFilesError, match="unreadable"):
+        Captioner(model_copy / "blip")
+    (model_copy / "blip" / "manifest.json").unlink()
+    with pytest.raises(ModelFilesError, match="missing"):
+        Captioner(model_copy / "blip")
+
+
+def test_models_found_through_environment_variable(model_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FASHION_DESKTOP_MODELS", str(model_copy))
+    assert find_model_dir("blip") == model_copy / "blip"
+    monkeypatch.setenv("FASHION_DESKTOP_MODELS", str(model_copy / "nowhere"))
+    monkeypatch.setattr("fashion_desktop.paths.repo_models_dir", lambda: model_copy / "nowhere-either")
+    with pytest.raises(ModelsMissingError, match="--random-weights tiny"):
+        find_model_dir("blip")
+
+
+def test_fp32_unless_int8_passed_the_gate(model_copy: Path) -> None:
+    folder = model_copy / "resnet50"
+    assert ImageEmbedder(folder).graph_file == "model.onnx"
+    update_manifest(folder, load_manifest(folder), int8_quality=Int8Quality(passed=True, reason="test", images=20))
+    assert ImageEmbedder(folder).graph_file == "model_int8.onnx"
+    assert ImageEmbedder(folder, variant="fp32").graph_file == "model.onnx"
