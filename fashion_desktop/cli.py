@@ -11,6 +11,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fashion_desktop.catalog.catalog import Catalog
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_NO_MODELS, EXIT_NO_CATALOG = 0, 1, 2, 3, 4
 
@@ -29,6 +33,30 @@ def build_parser() -> argparse.ArgumentParser:
     caption.add_argument("--min-tokens", type=int, default=5, help="new tokens at least")
     caption.add_argument("--prompt", default=None, help='text the caption starts with, e.g. "a picture of"')
     caption.add_argument("--json", action="store_true", help="one JSON object per image")
+
+    index = commands.add_parser("index", help="index a catalog folder (default: the sample catalog)")
+    index.add_argument("catalog", nargs="?", type=Path)
+    index.add_argument("--captions", action="store_true", help="also caption every item (slow)")
+    index.add_argument("--batch-size", type=_positive, default=32, help=argparse.SUPPRESS)
+
+    search = commands.add_parser("search", help="find the catalog items most like these images")
+    search.add_argument("images", nargs="+", type=Path)
+    search.add_argument("--catalog", type=Path, default=None)
+    search.add_argument("-k", type=_positive, default=10)
+    search.add_argument("--captions", action="store_true", help="caption each result (cached after once)")
+    search.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="folder=..., article_type=..., base_colour=..., gender=..., season=..., usage=...",
+    )
+    search.add_argument("--text", default=None, help="only items whose caption or product name match")
+    search.add_argument("--json", action="store_true")
+
+    status = commands.add_parser("status", help="what is indexed")
+    status.add_argument("catalog", nargs="?", type=Path)
+    status.add_argument("--json", action="store_true")
     return parser
 
 
@@ -44,15 +72,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     from fashion_desktop import logs
 
     logs.setup()
+    from fashion_desktop.catalog.catalog import CatalogMissingError
+    from fashion_desktop.catalog.store import StoreError
     from fashion_desktop.models.manifest import ModelFilesError
 
+    commands = {"caption": caption_command, "index": index_command, "search": search_command,
+                "status": status_command}  # fmt: skip
     try:
-        if args.command == "caption":
-            return caption_command(args)
+        if args.command in commands:
+            return commands[args.command](args)
         return models_status()
     except ModelFilesError as exc:
         print(f"fashion-desktop: {exc}", file=sys.stderr)
         return EXIT_NO_MODELS
+    except CatalogMissingError as exc:
+        print(f"fashion-desktop: {exc}", file=sys.stderr)
+        return EXIT_NO_CATALOG
+    except (StoreError, ValueError) as exc:
+        print(f"fashion-desktop: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_PARTIAL
 
 
 def models_status() -> int:
@@ -88,3 +126,104 @@ def caption_command(args: argparse.Namespace) -> int:
         log.info("captioned %s", path)
         print(json.dumps({"path": str(path), "caption": text}) if args.json else f"{path}\t{text}")
     return EXIT_PARTIAL if failures else EXIT_OK
+
+
+def open_catalog(folder: Path | None, threads: int | None) -> Catalog:
+    from fashion_desktop.catalog.catalog import Catalog
+    from fashion_desktop.models.embedder import ImageEmbedder
+    from fashion_desktop.sample import sample_catalog_dir
+
+    embedder = ImageEmbedder(threads=threads)
+    if embedder.manifest.random_weights:
+        print("fashion-desktop: random-weight stand-in models: similarities are meaningless", file=sys.stderr)
+    return Catalog(folder if folder is not None else sample_catalog_dir(), embedder)
+
+
+def index_command(args: argparse.Namespace) -> int:
+    from fashion_desktop.catalog.indexer import IndexProgress
+
+    catalog = open_catalog(args.catalog, args.threads)
+    tty = sys.stderr.isatty()
+
+    def show(progress: IndexProgress) -> None:
+        eta = f", {progress.eta_seconds:.0f}s left" if progress.eta_seconds is not None else ""
+        line = f"indexed {progress.done}/{progress.total} ({progress.rate:.1f}/s{eta}, {progress.failed} skipped)"
+        print(f"\r{line}" if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    report = catalog.index(on_progress=show, batch_size=args.batch_size)
+    if tty:
+        print(file=sys.stderr)
+    scan = report.scan
+    print(f"{catalog.root}: {scan.new} new, {scan.changed} changed, {scan.removed} removed, {scan.unchanged} "
+          f"unchanged; {report.embedded} embedded, {report.reused} reused, {len(report.failed)} skipped "
+          f"in {report.seconds:.1f}s")  # fmt: skip
+    for path, reason in report.failed:
+        print(f"  skipped {path}: {reason}")
+    if args.captions:
+        from fashion_desktop.models.captioner import Captioner
+
+        done = catalog.caption_all(Captioner(threads=args.threads), on_progress=lambda d, t: show_captions(d, t))
+        print(f"captioned {done} items")
+    return EXIT_OK
+
+
+def show_captions(done: int, total: int) -> None:
+    print(f"captioned {done}/{total}", file=sys.stderr)
+
+
+def search_command(args: argparse.Namespace) -> int:
+    catalog = open_catalog(args.catalog, args.threads)
+    if catalog.store.counts().get("ok", 0) == 0:
+        print(f"fashion-desktop: {catalog.root} is not indexed yet: run `fashion-desktop index`", file=sys.stderr)
+        return EXIT_NO_CATALOG
+    filters = {}
+    for spec in args.filter:
+        name, sep, value = spec.partition("=")
+        if not sep:
+            raise ValueError(f"--filter takes FIELD=VALUE, got {spec!r}")
+        filters[name.strip()] = value.strip()
+    missing = [str(p) for p in args.images if not p.is_file()]
+    if missing:
+        print(f"fashion-desktop: no such file: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    from fashion_desktop.imaging import ImageDecodeError
+
+    try:
+        results = catalog.search_images(list(args.images), args.k, filters=filters, text=args.text)
+    except ImageDecodeError as exc:
+        print(f"fashion-desktop: query image unreadable: {exc}", file=sys.stderr)
+        return EXIT_PARTIAL
+    log.info("query from command line: %d images, %d results", len(args.images), len(results))
+    captions: dict[int, str] = {}
+    if args.captions and results:
+        from fashion_desktop.models.captioner import Captioner
+
+        items = catalog.store.items([r.item_id for r in results])
+        captions = catalog.captions_for(list(items.values()), Captioner(threads=args.threads))
+    for result in results:
+        caption = captions.get(result.item_id)
+        if args.json:
+            row: dict[str, object] = {"path": str(result.path), "score": round(result.score, 6),
+                                      "metadata": result.metadata}  # fmt: skip
+            if args.captions:
+                row["caption"] = caption
+            print(json.dumps(row))
+        else:
+            name = result.metadata.get("product_display_name", "")
+            print(
+                f"{result.score:.3f}  {result.path}"
+                + (f"  {name}" if name else "")
+                + (f"  — {caption}" if caption else "")
+            )
+    return EXIT_OK
+
+
+def status_command(args: argparse.Namespace) -> int:
+    catalog = open_catalog(args.catalog, args.threads)
+    status = catalog.status()
+    if args.json:
+        print(json.dumps(status))
+    else:
+        for key, value in status.items():
+            print(f"{key:>9}: {value}")
+    return EXIT_OK

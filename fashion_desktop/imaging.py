@@ -34,7 +34,7 @@ def open_image(source: ImageSource) -> Image.Image:
         raise ImageDecodeError(f"not a readable image: {exc}") from exc
 
 
-def load_rgb(source: ImageSource, draft_size: int | None = None) -> Image.Image:
+def load_rgb(source: ImageSource, draft_size: int | None = None, max_pixels: int | None = None) -> Image.Image:
     """Decode `source` to an upright RGB image.
 
     With `draft_size`, a JPEG much larger than needed is decoded at a reduced scale (1/2, 1/4 or 1/8) whose
@@ -42,6 +42,8 @@ def load_rgb(source: ImageSource, draft_size: int | None = None) -> Image.Image:
     exactness (documented in README: Preprocessing).
     """
     image = open_image(source)
+    if max_pixels is not None and image.width * image.height > max_pixels:
+        raise ImageDecodeError(f"image too large ({image.width}×{image.height} pixels)")
     try:
         if draft_size is not None and image.format == "JPEG":
             image.draft("RGB", (draft_size, draft_size))

@@ -69,3 +69,35 @@ def test_usage_error_exit_code() -> None:
     )
     assert result.returncode == cli.EXIT_USAGE
     assert "must be at least 1" in result.stderr
+
+
+def test_index_search_status_on_the_sample_catalog(models_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from fashion_desktop.sample import sample_catalog_dir
+
+    assert cli.main(["index"]) == cli.EXIT_OK
+    assert "68 new" in capsys.readouterr().out
+    query = sample_catalog_dir() / "noto" / "noto-handbag.jpg"
+    assert (
+        cli.main(["search", str(query), "-k", "4", "--json", "--captions", "--filter", "masterCategory=Footwear"]) == 0
+    )
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) == 4 and all(r["metadata"]["master_category"] == "Footwear" for r in rows)
+    assert all(r["caption"] and -1.0 <= r["score"] <= 1.0 for r in rows)
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    assert cli.main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["indexed"] == 68 and status["styles"] == 68 and status["captions"] >= 4
+
+
+def test_catalog_exit_codes(models_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gradient(60, 60).save(tmp_path / "q.png")
+    assert cli.main(["index", str(tmp_path / "missing")]) == cli.EXIT_NO_CATALOG
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["search", str(tmp_path / "q.png"), "--catalog", str(tmp_path / "empty")]) == cli.EXIT_NO_CATALOG
+    assert "not indexed yet" in capsys.readouterr().err
+    assert cli.main(["search", str(tmp_path / "nope.png"), "--catalog", str(tmp_path / "empty")]) == cli.EXIT_NO_CATALOG
+    assert cli.main(["index", str(tmp_path / "empty")]) == 0
+    gradient(60, 60, seed=3).save(tmp_path / "empty" / "one.png")
+    assert cli.main(["index", str(tmp_path / "empty")]) == 0
+    code = cli.main(["search", str(tmp_path / "q.png"), "--catalog", str(tmp_path / "empty"), "--filter", "oops"])
+    assert code == cli.EXIT_USAGE and "FIELD=VALUE" in capsys.readouterr().err

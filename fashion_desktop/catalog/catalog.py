@@ -1,0 +1,220 @@
+"""One catalog: the store, the indexer, the search index and the caption cache behind one object."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fashion_desktop.catalog.indexer import IndexControl, Indexer, IndexProgress, IndexReport
+from fashion_desktop.catalog.scan import content_hash
+from fashion_desktop.catalog.search import ExactIndex, SearchHit, combine_queries
+from fashion_desktop.catalog.store import STYLE_FIELDS, CatalogStore, Item, store_dir_for
+from fashion_desktop.catalog.styles import StylesImport, find_styles_file, read_styles
+from fashion_desktop.imaging import ImageSource
+from fashion_desktop.models.captioner import Captioner
+from fashion_desktop.models.embedder import ImageEmbedder
+from fashion_desktop.models.manifest import ModelManifest
+
+log = logging.getLogger("fashion_desktop.catalog")
+
+FILTER_ALIASES = {"folder": "folder"} | {f: f for f in STYLE_FIELDS} | {
+    "masterCategory": "master_category", "subCategory": "sub_category", "articleType": "article_type",
+    "baseColour": "base_colour", "productDisplayName": "product_display_name",
+}  # fmt: skip
+
+
+class CatalogMissingError(FileNotFoundError):
+    """The catalog folder does not exist or is not a folder."""
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    item_id: int
+    path: Path
+    score: float
+    metadata: dict[str, str] = field(default_factory=dict)
+    caption: str | None = None
+
+
+def model_id(manifest: ModelManifest, graph_file: str) -> str:
+    """Identifies the weights that produced a vector or caption: cached results from other weights are stale."""
+    return f"{manifest.source}@{manifest.revision or '-'}:{graph_file}:{manifest.files.get(graph_file, '')[:12]}"
+
+
+class Catalog:
+    """Not thread-safe; each worker thread opens its own Catalog on the same folder (the store is shared)."""
+
+    def __init__(self, root: Path, embedder: ImageEmbedder):
+        root = root.expanduser()
+        if not root.is_dir():
+            raise CatalogMissingError(f"catalog folder not found: {root}")
+        self.root = root.resolve()
+        self.embedder = embedder
+        self.store = CatalogStore(
+            store_dir_for(self.root), self.root, model_id(embedder.manifest, embedder.graph_file), embedder.dimension
+        )
+        self._index: ExactIndex | None = None
+        self._index_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- indexing -------------------------------------------------------------------------------------------
+    def index(
+        self, control: IndexControl | None = None, on_progress: Callable[[IndexProgress], None] | None = None,
+        batch_size: int = 32,
+    ) -> IndexReport:  # fmt: skip
+        report = Indexer(self.store, self.embedder, batch_size=batch_size).run(control, on_progress)
+        if self.import_styles() is None:
+            self.store.refresh_text(self.store.ids_missing_text(), self.caption_model or "")
+        self._index = None  # rebuilt from the store on next search
+        return report
+
+    def import_styles(self) -> StylesImport | None:
+        path = find_styles_file(self.root)
+        if path is None:
+            return None
+        imported = read_styles(path)
+        self.store.replace_styles(imported.rows)
+        ids = [item.id for item in self.store.items_by_path().values()]
+        self.store.refresh_text(ids, self.caption_model or "")
+        if imported.unreadable:
+            log.warning("%s: %d rows could not be read: %s", path, len(imported.unreadable), imported.unreadable[:5])
+        log.info("%s: %d rows imported (%d with commas in the name recovered)", path, len(imported.rows),
+                 imported.recovered)  # fmt: skip
+        return imported
+
+    # -- searching ------------------------------------------------------------------------------------------
+    def search_index(self) -> ExactIndex:
+        with self._index_lock:
+            if self._index is None:
+                ids, vectors = self.store.load_vectors()
+                self._index = ExactIndex(ids, vectors).build()
+            return self._index
+
+    def search_vectors(
+        self, queries: np.ndarray, k: int = 10, *, filters: dict[str, str] | None = None,
+        exclude: Sequence[int] = (), text: str | None = None,
+    ) -> list[SearchResult]:  # fmt: skip
+        """Items most like all of `queries` (unit vectors), best first."""
+        allowed = self.allowed_ids(filters or {}, text)
+        hits = self.search_index().search(combine_queries(queries), k, allowed=allowed, exclude=exclude)
+        return self.results(hits)
+
+    def search_images(self, images: Sequence[ImageSource], k: int = 10, **options: object) -> list[SearchResult]:
+        """Embed the query images and search; a query image that is itself in the catalog is left out."""
+        vectors = self.embedder.embed(images)
+        exclude = self.items_matching(images)
+        return self.search_vectors(vectors, k, exclude=exclude, **options)  # type: ignore[arg-type]
+
+    def items_matching(self, images: Sequence[ImageSource]) -> list[int]:
+        """Catalog items with the same content as any of these query images (files only)."""
+        hashes = set()
+        for image in images:
+            if isinstance(image, (str, Path)) and Path(image).is_file():
+                try:
+                    hashes.add(content_hash(Path(image)))
+                except OSError:
+                    continue
+        if not hashes:
+            return []
+        marks = ",".join("?" * len(hashes))
+        rows = self.store.db.execute(f"SELECT id FROM items WHERE content_hash IN ({marks})", sorted(hashes))
+        return [int(r[0]) for r in rows]
+
+    def allowed_ids(self, filters: dict[str, str], text: str | None = None) -> set[int] | None:
+        allowed: set[int] | None = None
+        for name, value in filters.items():
+            field_name = FILTER_ALIASES.get(name)
+            if field_name is None:
+                raise ValueError(f"unknown filter {name!r}; use folder or one of: {', '.join(STYLE_FIELDS)}")
+            ids = self.store.ids_under(value) if field_name == "folder" else self.store.ids_matching(field_name, value)
+            allowed = ids if allowed is None else allowed & ids
+        if text:
+            ids = set(self.store.text_search(text, limit=100_000))
+            allowed = ids if allowed is None else allowed & ids
+        return allowed
+
+    def results(self, hits: Sequence[SearchHit]) -> list[SearchResult]:
+        ids = [hit.item_id for hit in hits]
+        items = self.store.items(ids)
+        styles = self.store.styles_for(ids)
+        model = self.caption_model
+        results = []
+        for hit in hits:
+            item = items.get(hit.item_id)
+            if item is None:
+                continue
+            caption = self.store.caption(item.content_hash, model) if model and item.content_hash else None
+            results.append(SearchResult(item.id, self.root / item.path, hit.score, styles.get(item.id, {}), caption))
+        return results
+
+    # -- captions -------------------------------------------------------------------------------------------
+    caption_model: str | None = None
+
+    def use_captioner(self, captioner: Captioner) -> None:
+        self.caption_model = model_id(captioner.manifest, captioner.decoder_file)
+
+    def captions_for(self, items: Sequence[Item], captioner: Captioner) -> dict[int, str]:
+        """Cached captions at once; the others generated (as one batch) and cached."""
+        self.use_captioner(captioner)
+        model = self.caption_model or ""
+        found: dict[int, str] = {}
+        missing: list[Item] = []
+        for item in items:
+            cached = self.store.caption(item.content_hash, model) if item.content_hash else None
+            if cached is not None:
+                found[item.id] = cached
+            elif item.content_hash:
+                missing.append(item)
+        if missing:
+            texts = captioner.caption([self.root / item.path for item in missing])
+            self.store.store_captions(model, [(i.content_hash or "", t) for i, t in zip(missing, texts, strict=True)])
+            found |= {item.id: text for item, text in zip(missing, texts, strict=True)}
+        return found
+
+    def uncaptioned(self, captioner: Captioner) -> list[Item]:
+        self.use_captioner(captioner)
+        rows = self.store.db.execute(
+            "SELECT * FROM items WHERE status='ok' AND content_hash NOT IN "
+            "(SELECT content_hash FROM captions WHERE model=?) ORDER BY id",
+            (self.caption_model,),
+        ).fetchall()
+        return [Item(*(r[c] for c in ("id", "path", "size", "mtime_ns", "content_hash", "width", "height",
+                                       "status", "error"))) for r in rows]  # fmt: skip
+
+    def caption_all(
+        self, captioner: Captioner, control: IndexControl | None = None,
+        on_progress: Callable[[int, int], None] | None = None, batch_size: int = 8,
+    ) -> int:  # fmt: skip
+        """The low-priority "caption everything" job: batches, pausable and cancellable between batches."""
+        control = control or IndexControl()
+        todo = self.uncaptioned(captioner)
+        done = 0
+        for start in range(0, len(todo), batch_size):
+            if control.checkpoint():
+                break
+            batch = todo[start : start + batch_size]
+            try:
+                self.captions_for(batch, captioner)
+            except (OSError, ValueError) as exc:  # a file vanished or broke since indexing: skip it
+                log.warning("captioning batch failed: %s", exc)
+            done += len(batch)
+            if on_progress is not None:
+                on_progress(done, len(todo))
+        return done
+
+    def status(self) -> dict[str, object]:
+        counts = self.store.counts()
+        return {
+            "catalog": str(self.root), "store": str(self.store.folder), "items": sum(counts.values()),
+            "indexed": counts.get("ok", 0), "pending": counts.get("pending", 0), "failed": counts.get("error", 0),
+            "styles": int(self.store.db.execute("SELECT COUNT(*) FROM styles").fetchone()[0]),
+            "captions": int(self.store.db.execute("SELECT COUNT(*) FROM captions").fetchone()[0]),
+            "model": self.store.model_id,
+        }  # fmt: skip

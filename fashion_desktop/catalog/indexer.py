@@ -1,0 +1,215 @@
+"""Indexing a catalog: scan, then embed pending files in batches, decoding in threads while the model runs.
+
+Each batch is committed on its own, so a crash or kill loses at most the batch in flight and the next run
+continues where this one stopped. Bad files are recorded with a reason and never stop the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from PIL import Image
+
+from fashion_desktop.catalog.scan import content_hash, scan
+from fashion_desktop.catalog.store import CatalogStore, IndexResult, Item, ScanDiff
+from fashion_desktop.imaging import ImageDecodeError, load_rgb, open_image
+from fashion_desktop.models.embedder import ImageEmbedder
+from fashion_desktop.models.preprocess import preprocess
+
+log = logging.getLogger("fashion_desktop.catalog.indexer")
+
+MAX_PIXELS = 120_000_000  # larger images are refused as decompression bombs (a 12000×10000 photo still passes)
+
+
+@dataclass(frozen=True)
+class IndexProgress:
+    done: int
+    total: int
+    failed: int
+    rate: float  # files per second, recent
+    eta_seconds: float | None
+
+
+@dataclass
+class IndexReport:
+    scan: ScanDiff = field(default_factory=ScanDiff)
+    embedded: int = 0
+    reused: int = 0  # renamed, moved or duplicate files whose vector was already known
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+
+class IndexControl:
+    """Pause, resume and cancel, checked between batches; safe to call from any thread."""
+
+    def __init__(self) -> None:
+        self._running = threading.Event()
+        self._running.set()
+        self._cancelled = threading.Event()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self._running.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def checkpoint(self) -> bool:
+        """Block while paused; True when the run should stop."""
+        self._running.wait()
+        return self._cancelled.is_set()
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    item: Item
+    result: IndexResult
+    pixels: np.ndarray | None
+
+
+class Indexer:
+    def __init__(self, store: CatalogStore, embedder: ImageEmbedder, *, batch_size: int = 32, decode_threads: int = 2):
+        self.store = store
+        self.embedder = embedder
+        self.batch_size = batch_size
+        self.decode_threads = decode_threads
+
+    def run(
+        self,
+        control: IndexControl | None = None,
+        on_progress: Callable[[IndexProgress], None] | None = None,
+    ) -> IndexReport:
+        control = control or IndexControl()
+        started = time.monotonic()
+        report = IndexReport(scan=self.store.apply_scan(list(scan(self.store.root))))
+        pending = self.store.items_with_status("pending")
+        log.info("indexing %s: %s, %d files to read", self.store.root, report.scan, len(pending))
+        known = self.store.known_hashes()
+        meter = _RateMeter(len(pending))
+        with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool:
+            for batch in _prefetched(pool, pending, self.batch_size, lambda item: self._prepare(item, known)):
+                if control.checkpoint():
+                    report.cancelled = True
+                    break
+                self._commit(batch, known, report)
+                meter.advance(len(batch))
+                if on_progress is not None:
+                    on_progress(meter.progress(len(report.failed)))
+        if not report.cancelled:
+            self.store.collect_garbage()
+            if self.store.garbage_rows() > max(1000, len(known) // 2):
+                self.store.compact_vectors()
+        report.seconds = time.monotonic() - started
+        log.info(
+            "indexed %s in %.1fs: %d embedded, %d reused, %d failed%s", self.store.root, report.seconds,
+            report.embedded, report.reused, len(report.failed), " (cancelled)" if report.cancelled else "",
+        )  # fmt: skip
+        return report
+
+    def _prepare(self, item: Item, known: set[str]) -> _Prepared:
+        """Runs in a decode thread: hash the file, and decode + preprocess it unless its vector is known."""
+        path = self.store.root / item.path
+        try:
+            digest = content_hash(path)
+        except OSError as exc:
+            return _Prepared(item, IndexResult(item.id, None, error=f"unreadable: {exc.strerror or exc}"), None)
+        if item.size == 0:
+            return _Prepared(item, IndexResult(item.id, digest, error="empty file"), None)
+        try:
+            with open_image(path) as opened:
+                width, height = _upright_size(opened)
+                config = self.embedder.preprocess_config
+                image = load_rgb(opened, draft_size=config.draft_size, max_pixels=MAX_PIXELS)
+                pixels = None if digest in known else preprocess(image, config)
+        except (ImageDecodeError, OSError, ValueError) as exc:
+            return _Prepared(item, IndexResult(item.id, digest, error=str(exc)), None)
+        return _Prepared(item, IndexResult(item.id, digest, width=width, height=height), pixels)
+
+    def _commit(self, batch: Sequence[_Prepared], known: set[str], report: IndexReport) -> None:
+        fresh: dict[str, np.ndarray] = {}
+        for prepared in batch:  # duplicates inside one batch share one vector
+            digest = prepared.result.content_hash
+            if prepared.pixels is not None and digest is not None and digest not in known and digest not in fresh:
+                fresh[digest] = prepared.pixels
+        if fresh:
+            vectors = self.embedder.embed_pixels(np.stack(list(fresh.values())))
+        else:
+            vectors = np.zeros((0, self.store.dimension), dtype=np.float32)
+        results = []
+        assigned: set[str] = set()  # fresh hashes whose row is already claimed by an earlier result
+        for prepared in batch:
+            result = prepared.result
+            if result.error is not None:
+                report.failed.append((prepared.item.path, result.error))
+            elif result.content_hash in fresh:
+                report.embedded += 1
+            else:
+                report.reused += 1
+            needs = result.content_hash in fresh and result.content_hash not in assigned
+            if needs and result.content_hash is not None:
+                assigned.add(result.content_hash)
+            results.append(replace(result, needs_vector=needs))
+        self.store.record_results(results, vectors)
+        known.update(fresh)
+
+
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    """Displayed (EXIF-upright) size, read from the header before any pixels are decoded."""
+    width, height = image.size
+    orientation = image.getexif().get(0x0112, 1)
+    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+
+
+def _prefetched(
+    pool: ThreadPoolExecutor, items: Sequence[Item], size: int, prepare: Callable[[Item], _Prepared]
+) -> Iterator[list[_Prepared]]:
+    """Batches of prepared items, the next batch decoding in the pool while the caller handles this one."""
+    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    queued: list[list[Future[_Prepared]]] = []
+    for index in range(len(batches)):
+        while len(queued) < 2 and index + len(queued) < len(batches):
+            queued.append([pool.submit(prepare, item) for item in batches[index + len(queued)]])
+        current = queued.pop(0)
+        try:
+            yield [future.result() for future in current]
+        except GeneratorExit:
+            for batch in queued:
+                for future in batch:
+                    future.cancel()
+            raise
+
+
+class _RateMeter:
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+        self.started = time.monotonic()
+        self.rate = 0.0
+
+    def advance(self, count: int) -> None:
+        self.done += count
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        self.rate = self.done / elapsed
+
+    def progress(self, failed: int) -> IndexProgress:
+        remaining = self.total - self.done
+        eta = remaining / self.rate if self.rate > 0 else None
+        return IndexProgress(self.done, self.total, failed, self.rate, eta)

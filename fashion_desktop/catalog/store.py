@@ -1,0 +1,443 @@
+"""The catalog store: SQLite (WAL) for items, captions and metadata; an append-only float32 file for vectors.
+
+Lives in the data directory, never in the catalog folder. Vectors are appended and fsynced before the SQLite
+transaction that references them commits, so after a crash the database never points past the file; unreferenced
+tail rows are cut on open. An old schema, another model's vectors, or a damaged database are set aside and
+rebuilt rather than crashed on. No pickle anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from fashion_desktop import paths
+from fashion_desktop.catalog.scan import ScannedFile
+
+log = logging.getLogger("fashion_desktop.catalog.store")
+
+SCHEMA_VERSION = 1
+DB_FILE = "catalog.sqlite"
+VECTORS_FILE = "vectors.f32"
+STYLE_FIELDS = (
+    "gender", "master_category", "sub_category", "article_type", "base_colour", "season", "year", "usage",
+    "product_display_name",
+)  # fmt: skip
+
+SCHEMA = f"""
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE items(
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    stem TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    content_hash TEXT,
+    width INTEGER,
+    height INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'ok', 'error')),
+    error TEXT,
+    scan INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX items_hash ON items(content_hash);
+CREATE INDEX items_status ON items(status);
+CREATE INDEX items_stem ON items(stem);
+CREATE TABLE vectors(content_hash TEXT PRIMARY KEY, row INTEGER NOT NULL UNIQUE);
+CREATE TABLE captions(content_hash TEXT NOT NULL, model TEXT NOT NULL, caption TEXT NOT NULL,
+                      PRIMARY KEY (content_hash, model));
+CREATE TABLE styles(stem TEXT PRIMARY KEY, {", ".join(f"{f} TEXT" for f in STYLE_FIELDS)});
+CREATE VIRTUAL TABLE text_index USING fts5(name, caption);
+"""
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used (e.g. the data directory is not writable)."""
+
+
+@dataclass
+class ScanDiff:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """What indexing one file produced; `needs_vector` when its vector is in the batch's new rows."""
+
+    item_id: int
+    content_hash: str | None
+    width: int | None = None
+    height: int | None = None
+    needs_vector: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+    width: int | None
+    height: int | None
+    status: str
+    error: str | None
+
+
+def catalog_key(root: Path) -> str:
+    """A stable folder name for a catalog root: readable slug + hash of the absolute path."""
+    absolute = str(root.expanduser().resolve())
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(absolute).name).strip("-")[:40] or "catalog"
+    return f"{slug}-{hashlib.sha256(absolute.encode()).hexdigest()[:12]}"
+
+
+def store_dir_for(root: Path) -> Path:
+    return paths.data_dir() / "catalogs" / catalog_key(root)
+
+
+class CatalogStore:
+    """One catalog's persistent state. Not thread-safe: each thread opens its own store on the same folder."""
+
+    def __init__(self, folder: Path, root: Path, model_id: str, dimension: int):
+        self.folder = folder
+        self.root = root.expanduser().resolve()
+        self.model_id = model_id
+        self.dimension = dimension
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the catalog store in {folder}: {exc}") from exc
+        self.db = self._open_or_rebuild()
+        self._vectors_path = folder / VECTORS_FILE
+        self._repair_vector_file()
+
+    # -- opening -------------------------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.folder / DB_FILE, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+
+    def _open_or_rebuild(self) -> sqlite3.Connection:
+        try:
+            db = self._connect()
+            reason = self._incompatibility(db)
+            if reason is None:
+                return db
+            db.close()
+        except sqlite3.DatabaseError as exc:
+            reason = f"damaged database ({exc})"
+        level = logging.INFO if reason == "new store" else logging.WARNING
+        log.log(level, "creating catalog store %s: %s", self.folder, reason)
+        self._set_aside()
+        db = self._connect()
+        db.executescript(SCHEMA)
+        with self.transaction(db):
+            db.executemany(
+                "INSERT INTO meta(key, value) VALUES (?, ?)",
+                [("schema", str(SCHEMA_VERSION)), ("root", str(self.root)), ("model", self.model_id),
+                 ("dimension", str(self.dimension)), ("created", str(time.time()))],
+            )  # fmt: skip
+        return db
+
+    def _incompatibility(self, db: sqlite3.Connection) -> str | None:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            return "new store"
+        if "meta" not in tables:
+            return "not a catalog store"
+        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("schema") != str(SCHEMA_VERSION):
+            return f"schema {meta.get('schema')} (this app uses {SCHEMA_VERSION})"
+        if meta.get("model") != self.model_id or meta.get("dimension") != str(self.dimension):
+            return "vectors were made by another image model"
+        db.execute("PRAGMA quick_check").fetchone()
+        return None
+
+    def _set_aside(self) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", VECTORS_FILE):
+            path = self.folder / name
+            if path.exists():
+                if name == DB_FILE and path.stat().st_size > 0:
+                    os.replace(path, self.folder / f"{name}.old-{stamp}")
+                else:
+                    path.unlink()
+
+    def _repair_vector_file(self) -> None:
+        """Cut rows appended by a batch whose transaction never committed."""
+        referenced = self.db.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM vectors").fetchone()[0]
+        row_bytes = 4 * self.dimension
+        size = self._vectors_path.stat().st_size if self._vectors_path.exists() else 0
+        if size < referenced * row_bytes:
+            log.error("vector file shorter than the database says; rebuilding vectors")
+            with self.transaction():
+                self.db.execute("DELETE FROM vectors")
+                self.db.execute("UPDATE items SET status='pending' WHERE status='ok'")
+            referenced = 0
+        if size != referenced * row_bytes:
+            with self._vectors_path.open("ab") as handle:
+                handle.truncate(referenced * row_bytes)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self, db: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:
+        conn = db if db is not None else self.db
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- items -------------------------------------------------------------------------------------------
+    def items_by_path(self) -> dict[str, Item]:
+        return {row["path"]: _item(row) for row in self.db.execute("SELECT * FROM items")}
+
+    def item(self, item_id: int) -> Item | None:
+        row = self.db.execute("SELECT * FROM items WHERE id=?", (item_id,)).fetchone()
+        return _item(row) if row else None
+
+    def items(self, ids: Sequence[int]) -> dict[int, Item]:
+        found: dict[int, Item] = {}
+        for start in range(0, len(ids), 500):
+            chunk = [int(i) for i in ids[start : start + 500]]
+            query = f"SELECT * FROM items WHERE id IN ({','.join('?' * len(chunk))})"
+            found |= {row["id"]: _item(row) for row in self.db.execute(query, chunk)}
+        return found
+
+    def items_with_status(self, status: str) -> list[Item]:
+        return [_item(r) for r in self.db.execute("SELECT * FROM items WHERE status=? ORDER BY path", (status,))]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT status, COUNT(*) FROM items GROUP BY status").fetchall()
+        return {status: count for status, count in rows}
+
+    def apply_scan(self, scanned: Sequence[ScannedFile]) -> ScanDiff:
+        """Mark-and-sweep against a full scan: unchanged files (size + mtime) are kept, new or changed ones
+        become pending, files no longer present leave the catalog. One transaction."""
+        known = {row["path"]: (row["size"], row["mtime_ns"], row["status"]) for row in self.db.execute(
+            "SELECT path, size, mtime_ns, status FROM items")}  # fmt: skip
+        generation = int(self.db.execute("SELECT COALESCE(MAX(scan), 0) + 1 FROM items").fetchone()[0])
+        diff = ScanDiff()
+        with self.transaction():
+            for entry in scanned:
+                previous = known.get(entry.path)
+                if previous is None:
+                    self.db.execute(
+                        "INSERT INTO items(path, stem, size, mtime_ns, status, scan) VALUES (?, ?, ?, ?, 'pending', ?)",
+                        (entry.path, PurePosixPath(entry.path).stem, entry.size, entry.mtime_ns, generation),
+                    )
+                    diff.new += 1
+                elif previous[:2] != (entry.size, entry.mtime_ns):
+                    self.db.execute(
+                        "UPDATE items SET size=?, mtime_ns=?, status='pending', content_hash=NULL, error=NULL, "
+                        "scan=? WHERE path=?",
+                        (entry.size, entry.mtime_ns, generation, entry.path),
+                    )
+                    diff.changed += 1
+                else:
+                    self.db.execute("UPDATE items SET scan=? WHERE path=?", (generation, entry.path))
+                    diff.unchanged += 1
+            gone = [r[0] for r in self.db.execute("SELECT id FROM items WHERE scan<>?", (generation,))]
+            for item_id in gone:
+                self.db.execute("DELETE FROM text_index WHERE rowid=?", (item_id,))
+            self.db.execute("DELETE FROM items WHERE scan<>?", (generation,))
+            diff.removed = len(gone)
+        return diff
+
+    def record_results(self, results: Sequence[IndexResult], vectors: np.ndarray) -> None:
+        """Commit one batch: vectors first (durably), then the rows that reference them."""
+        rows = self.append_vectors(vectors) if len(vectors) else []
+        fresh = iter(rows)
+        with self.transaction():
+            for result in results:
+                if result.error is not None:
+                    self.db.execute(
+                        "UPDATE items SET status='error', error=?, content_hash=? WHERE id=?",
+                        (result.error, result.content_hash, result.item_id),
+                    )
+                    continue
+                if result.needs_vector:
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO vectors(content_hash, row) VALUES (?, ?)",
+                        (result.content_hash, next(fresh)),
+                    )
+                self.db.execute(
+                    "UPDATE items SET status='ok', error=NULL, content_hash=?, width=?, height=? WHERE id=?",
+                    (result.content_hash, result.width, result.height, result.item_id),
+                )
+
+    def collect_garbage(self) -> int:
+        """Forget vectors no item refers to any more (their rows are reclaimed by compact_vectors)."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "DELETE FROM vectors WHERE content_hash NOT IN "
+                "(SELECT content_hash FROM items WHERE content_hash IS NOT NULL)"
+            )
+        return int(cursor.rowcount)
+
+    def known_hashes(self) -> set[str]:
+        return {str(r[0]) for r in self.db.execute("SELECT content_hash FROM vectors")}
+
+    def vector_row(self, content_hash: str) -> int | None:
+        row = self.db.execute("SELECT row FROM vectors WHERE content_hash=?", (content_hash,)).fetchone()
+        return int(row[0]) if row else None
+
+    def append_vectors(self, vectors: np.ndarray) -> list[int]:
+        """Append rows durably (fsync) and return their row numbers; the caller then commits references."""
+        if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
+            raise ValueError(f"expected [N, {self.dimension}] vectors, got {vectors.shape}")
+        data = np.ascontiguousarray(vectors, dtype="<f4")
+        with self._vectors_path.open("ab") as handle:
+            first = handle.tell() // (4 * self.dimension)
+            handle.write(data.tobytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+        return list(range(first, first + len(data)))
+
+    def load_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(item ids, [N, D] float32 vectors) of every indexed item, in item-id order."""
+        rows = self.db.execute(
+            "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
+            "WHERE items.status='ok' ORDER BY items.id"
+        ).fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        if not rows or not self._vectors_path.exists():
+            return ids[:0], np.zeros((0, self.dimension), dtype=np.float32)
+        matrix = np.memmap(self._vectors_path, dtype="<f4", mode="r").reshape(-1, self.dimension)
+        positions = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+        if np.all(np.diff(positions) == 1) and positions[0] == 0 and len(positions) == len(matrix):
+            return ids, np.array(matrix, dtype=np.float32)
+        return ids, np.asarray(matrix[positions], dtype=np.float32)
+
+    def garbage_rows(self) -> int:
+        referenced = self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+        total = (self._vectors_path.stat().st_size // (4 * self.dimension)) if self._vectors_path.exists() else 0
+        return int(total - referenced)
+
+    def compact_vectors(self) -> None:
+        """Rewrite the vector file without unreferenced rows (atomically: new file, then swap and commit)."""
+        rows = self.db.execute("SELECT content_hash, row FROM vectors ORDER BY row").fetchall()
+        old = np.memmap(self._vectors_path, dtype="<f4", mode="r").reshape(-1, self.dimension)
+        fresh = self._vectors_path.with_suffix(".compact")
+        with fresh.open("wb") as handle:
+            handle.write(np.ascontiguousarray(old[[r[1] for r in rows]]).tobytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+        del old
+        with self.transaction():
+            self.db.execute("UPDATE vectors SET row = -row - 1")
+            self.db.executemany("UPDATE vectors SET row=? WHERE content_hash=?",
+                                [(i, r[0]) for i, r in enumerate(rows)])  # fmt: skip
+            os.replace(fresh, self._vectors_path)
+
+    # -- captions and text ----------------------------------------------------------------------------------
+    def caption(self, content_hash: str, model: str) -> str | None:
+        row = self.db.execute(
+            "SELECT caption FROM captions WHERE content_hash=? AND model=?", (content_hash, model)
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def store_captions(self, model: str, captions: Iterable[tuple[str, str]]) -> None:
+        pairs = list(captions)
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO captions(content_hash, model, caption) VALUES (?, ?, ?)",
+                [(h, model, c) for h, c in pairs],
+            )
+        ids = [r[0] for h, _ in pairs for r in self.db.execute("SELECT id FROM items WHERE content_hash=?", (h,))]
+        self.refresh_text(ids, model)
+
+    def refresh_text(self, item_ids: Sequence[int], caption_model: str) -> None:
+        """Re-index the product name and caption of these items for full-text search."""
+        with self.transaction():
+            for item_id in item_ids:
+                self.db.execute("DELETE FROM text_index WHERE rowid=?", (item_id,))
+                row = self.db.execute(
+                    "SELECT styles.product_display_name AS name, captions.caption AS caption FROM items "
+                    "LEFT JOIN styles ON styles.stem = items.stem "
+                    "LEFT JOIN captions ON captions.content_hash = items.content_hash AND captions.model = ? "
+                    "WHERE items.id = ?",
+                    (caption_model, item_id),
+                ).fetchone()
+                if row and (row["name"] or row["caption"]):
+                    self.db.execute(
+                        "INSERT INTO text_index(rowid, name, caption) VALUES (?, ?, ?)",
+                        (item_id, row["name"] or "", row["caption"] or ""),
+                    )
+
+    def ids_missing_text(self) -> list[int]:
+        """Indexed items without a full-text row (new, moved or renamed since the last refresh)."""
+        query = "SELECT id FROM items WHERE status='ok' AND id NOT IN (SELECT rowid FROM text_index)"
+        return [int(r[0]) for r in self.db.execute(query)]
+
+    def text_search(self, query: str, limit: int = 200) -> list[int]:
+        terms = [t for t in re.findall(r"\w+", query.lower()) if t]
+        if not terms:
+            return []
+        match = " ".join(f'"{t}"*' for t in terms)
+        rows = self.db.execute(
+            "SELECT rowid FROM text_index WHERE text_index MATCH ? ORDER BY rank LIMIT ?", (match, limit)
+        ).fetchall()
+        return [int(r[0]) for r in rows]
+
+    # -- metadata -------------------------------------------------------------------------------------------
+    def replace_styles(self, rows: Iterable[dict[str, str]]) -> int:
+        columns = ("stem", *STYLE_FIELDS)
+        values = [tuple(row.get(c, "") for c in columns) for row in rows]
+        with self.transaction():
+            self.db.execute("DELETE FROM styles")
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO styles({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                values,
+            )
+        return len(values)
+
+    def styles_for(self, item_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        found: dict[int, dict[str, str]] = {}
+        for start in range(0, len(item_ids), 500):
+            chunk = [int(i) for i in item_ids[start : start + 500]]
+            query = (
+                "SELECT items.id AS item_id, styles.* FROM items JOIN styles ON styles.stem = items.stem "
+                f"WHERE items.id IN ({','.join('?' * len(chunk))})"
+            )
+            for row in self.db.execute(query, chunk):
+                found[row["item_id"]] = {f: row[f] for f in STYLE_FIELDS if row[f]}
+        return found
+
+    def ids_matching(self, field: str, value: str) -> set[int]:
+        if field not in STYLE_FIELDS:
+            raise ValueError(f"unknown metadata field {field!r}; known: {', '.join(STYLE_FIELDS)}")
+        query = f"SELECT items.id FROM items JOIN styles USING (stem) WHERE styles.{field} = ? COLLATE NOCASE"
+        return {int(r[0]) for r in self.db.execute(query, (value,))}
+
+    def ids_under(self, folder: str) -> set[int]:
+        prefix = folder.strip("/") + "/"
+        return {
+            int(r[0])
+            for r in self.db.execute("SELECT id FROM items WHERE substr(path, 1, ?) = ?", (len(prefix), prefix))
+        }
+
+
+def _item(row: sqlite3.Row) -> Item:
+    return Item(row["id"], row["path"], row["size"], row["mtime_ns"], row["content_hash"], row["width"],
+                row["height"], row["status"], row["error"])  # fmt: skip

@@ -1,0 +1,300 @@
+"""Indexing and searching a catalog folder with the tiny models: incremental updates, bad files, crashes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fashion_desktop.catalog.catalog import Catalog, CatalogMissingError
+from fashion_desktop.catalog.indexer import IndexControl
+from fashion_desktop.catalog.store import DB_FILE, store_dir_for
+from fashion_desktop.models.captioner import Captioner
+from fashion_desktop.models.embedder import ImageEmbedder
+from tests.images import gradient
+
+STYLES = """id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName
+look0,Women,Apparel,Topwear,Tops,Red,Summer,2012,Casual,Red Top
+look1,Men,Footwear,Shoes,Sneakers,White,Fall,2011,Casual,Nike Men, White Sneakers
+look2,Women,Apparel,Dress,Dresses,Blue,Summer,2012,Party,Blue, Sleeveless, Party Dress
+look3,Men,Apparel,Topwear
+"""
+
+
+def make_catalog(root: Path, count: int = 12, size: tuple[int, int] = (160, 200)) -> Path:
+    (root / "tops").mkdir(parents=True)
+    (root / "ünïcode shoes").mkdir()
+    for index in range(count):
+        folder = root / ("tops" if index % 2 else "ünïcode shoes")
+        gradient(*size, seed=index).save(folder / f"look{index}.{'jpg' if index % 3 else 'PNG'}")
+    gradient(50, 50).save(root / ".hidden.jpg")
+    (root / ".cache").mkdir()
+    gradient(50, 50).save(root / ".cache" / "thumb.jpg")
+    (root / "notes.txt").write_text("not an image")
+    os.symlink(root, root / "tops" / "loop")  # a symlink loop must not hang the scan
+    return root
+
+
+@pytest.fixture
+def embedder(tiny_models: Path) -> ImageEmbedder:
+    return ImageEmbedder(tiny_models / "resnet50", variant="fp32")
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {str(p): (p.lstat().st_size, p.lstat().st_mtime_ns) for p in root.rglob("*") if not p.is_symlink()}
+
+
+def vectors_by_path(catalog: Catalog) -> dict[str, np.ndarray]:
+    ids, vectors = catalog.store.load_vectors()
+    items = catalog.store.items(list(ids))
+    return {items[int(i)].path: v for i, v in zip(ids, vectors, strict=True)}
+
+
+def test_first_index_then_search(tmp_path: Path, embedder: ImageEmbedder) -> None:
+    root = make_catalog(tmp_path / "catalog")
+    before = snapshot(root)
+    catalog = Catalog(root, embedder)
+    progress = []
+    report = catalog.index(on_progress=progress.append, batch_size=5)
+    assert report.scan.new == 12 and report.embedded == 12 and not report.failed
+    assert [p.done for p in progress] == [5, 10, 12] and progress[-1].total == 12
+    assert set(catalog.store.items_by_path()) == {
+        f"{'tops' if i % 2 else 'ünïcode shoes'}/look{i}.{'jpg' if i % 3 else 'PNG'}" for i in range(12)
+    }
+    query = root / "tops" / "look1.jpg"
+    results = catalog.search_images([query], k=5)
+    assert len(results) == 5 and query not in [r.path for r in results], "the query item itself is left out"
+    assert all(results[i].score >= results[i + 1].score for i in range(4))
+    outside = tmp_path / "outside.png"
+    gradient(160, 200, seed=1).save(outside)  # same pixels as look1, but not a catalog file
+    assert len(catalog.search_images([outside], k=12)) == 12
+    assert snapshot(root) == before, "the catalog folder must never be written to"
+    assert not any(p.name.endswith(("sqlite", ".f32")) for p in root.rglob("*"))
+
+
+def test_incremental_add_modify_delete_rename(tmp_path: Path, embedder: ImageEmbedder) -> None:
+    root = make_catalog(tmp_path / "catalog")
+    catalog = Catalog(root, embedder)
+    catalog.index()
+    old = vectors_by_path(catalog)
+
+    (root / "tops" / "look1.jpg").rename(root / "look1-moved.jpg")
+    (root / "tops" / "look7.jpg").unlink()
+    gradient(90, 90, seed=77).save(root / "tops" / "new.jpg")
+    gradient(160, 200, seed=99).save(root / "tops" / "look5.jpg")  # same name, new content
+    report = catalog.index()
+    assert (report.scan.new, report.scan.changed, report.scan.removed) == (2, 1, 2)
+    assert report.embedded == 2 and report.reused == 1  # new.jpg and look5 embedded; the moved file reused
+    now = vectors_by_path(catalog)
+    np.testing.assert_array_equal(now["look1-moved.jpg"], old["tops/look1.jpg"])
+    assert "tops/look7.jpg" not in now and "tops/new.jpg" in now
+    assert not np.allclose(now["tops/look5.jpg"], old["tops/look5.jpg"])
+    assert catalog.index().scan.unchanged == 12
+    fresh = Catalog(root, embedder)
+    assert fresh.search_images([root / "tops" / "new.jpg"], k=3)[0].path != root / "tops" / "new.jpg"
+
+
+def test_bad_files_are_skipped_with_reasons(tmp_path: Path, embedder: ImageEmbedder) -> None:
+    root = make_catalog(tmp_path / "catalog", count=4)
+    good = (root / "tops" / "look1.jpg").read_bytes()
+    (root / "zero.jpg").write_bytes(b"")
+    (root / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    (root / "text.png").write_text("hello, not a png")
+    (root / "corrupt.jpg").write_bytes(good[:200] + bytes(range(256)) * 20)
+    Image.new("1", (12000, 11000)).save(root / "bomb.png")  # 132 megapixels, tiny on disk
+    report = Catalog(root, embedder).index()
+    reasons = dict(report.failed)
+    assert set(reasons) == {"zero.jpg", "truncated.jpg", "text.png", "corrupt.jpg", "bomb.png"}
+    assert reasons["zero.jpg"] == "empty file" and "too large" in reasons["bomb.png"]
+    assert report.embedded == 4
+    assert Catalog(root, embedder).status()["failed"] == 5
+
+
+def test_crash_between_vector_write_and_commit_then_resume(
+    tmp_path: Path, embedder: ImageEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_catalog(tmp_path / "catalog", count=20)
+    reference_dir = tmp_path / "reference"
+    shutil.copytree(root, reference_dir, ignore=shutil.ignore_patterns("loop"))
+    os.symlink(reference_dir, reference_dir / "tops" / "loop")
+    from fashion_desktop.catalog import store as store_module
+
+    original = store_module.CatalogStore.record_results
+    calls = {"n": 0}
+
+    def crash_on_third(self, results, vectors):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            self.append_vectors(vectors)  # vectors reach the file, the transaction never commits
+            raise KeyboardInterrupt("simulated crash")
+        return original(self, results, vectors)
+
+    monkeypatch.setattr(store_module.CatalogStore, "record_results", crash_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        Catalog(root, embedder).index(batch_size=4)
+    monkeypatch.setattr(store_module.CatalogStore, "record_results", original)
+    resumed = Catalog(root, embedder)
+    assert resumed.status()["indexed"] == 8
+    report = resumed.index(batch_size=4)
+    assert report.embedded == 12
+    reference = Catalog(reference_dir, embedder)
+    reference.index(batch_size=4)
+    got, want = vectors_by_path(resumed), vectors_by_path(reference)
+    assert got.keys() == want.keys()
+    for path in want:
+        np.testing.assert_allclose(got[path], want[path], atol=1e-6)
+    assert resumed.store.garbage_rows() == 0
+
+
+def test_kill_during_indexing_then_resume(tmp_path: Path, tiny_models: Path, embedder: ImageEmbedder) -> None:
+    root = tmp_path / "catalog"
+    root.mkdir()
+    for index in range(240):
+        gradient(900, 700, seed=index).save(root / f"photo{index:03}.jpg", quality=90)
+    env = {**os.environ, "FASHION_DESKTOP_MODELS": str(tiny_models)}
+    process = subprocess.Popen([sys.executable, "-m", "fashion_desktop", "index", str(root), "--batch-size", "4"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    database = store_dir_for(root) / DB_FILE
+    indexed = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if database.exists():
+            try:
+                with sqlite3.connect(database, timeout=1) as db:
+                    indexed = db.execute("SELECT COUNT(*) FROM items WHERE status='ok'").fetchone()[0]
+            except sqlite3.OperationalError:
+                indexed = 0
+            if indexed >= 12:
+                break
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert 12 <= indexed < 240, f"could not kill mid-run (indexed {indexed})"
+    resumed = Catalog(root, embedder)
+    report = resumed.index()
+    assert report.scan.unchanged == 240 and report.embedded < 240 - 11
+    assert resumed.status()["indexed"] == 240
+    again = Catalog(root, embedder)
+    ids, vectors = again.store.load_vectors()
+    direct = embedder.embed([root / item.path for item in again.store.items(list(ids)).values()])
+    np.testing.assert_allclose(vectors, direct, atol=1e-5)
+
+
+def test_pause_resume_and_cancel(tmp_path: Path, embedder: ImageEmbedder) -> None:
+    root = make_catalog(tmp_path / "catalog", count=12)
+    control = IndexControl()
+    seen = []
+
+    def on_progress(progress):  # type: ignore[no-untyped-def]
+        seen.append(progress.done)
+        if progress.done == 4:
+            control.cancel()
+
+    report = Catalog(root, embedder).index(control, on_progress, batch_size=4)
+    assert report.cancelled and seen == [4]
+    assert Catalog(root, embedder).index().embedded == 8
+    paused = IndexControl()
+    paused.pause()
+    assert paused.paused
+    paused.resume()
+    assert not paused.checkpoint()
+
+
+def test_styles_csv_with_unquoted_commas(tmp_path: Path, embedder: ImageEmbedder) -> None:
+    root = make_catalog(tmp_path / "catalog", count=4)
+    (root / "styles.csv").write_text(STYLES)
+    catalog = Catalog(root, embedder)
+    catalog.index()
+    imported = catalog.import_styles()
+    assert imported is not None and len(imported.rows) == 3 and imported.recovered == 2
+    assert imported.unreadable == [(5, "4 fields, expected 10")]
+    names = {r["stem"]: r["product_display_name"] for r in imported.rows}
+    assert names["look2"] == "Blue, Sleeveless, Party Dress"
+    results = catalog.search_images([root / "ünïcode shoes" / "look0.PNG"], k=10, filters={"gender": "men"})
+    assert [r.path.name for r in results] == ["look1.jpg"]
+    assert results[0].metadata["product_display_name"] == "Nike Men, White Sneakers"
+    assert {r.path.name for r in catalog.search_images([root / "tops/look1.jpg"], k=9, filters={"folder": "tops"})} == {
+        "look3.PNG"
+    }
+    text_hits = catalog.search_images([root / "tops/look1.jpg"], k=9, text="sleeveless")
+    assert [r.path.name for r in text_hits] == ["look2.jpg"]
+    with pytest.raises(ValueError, match="unknown filter"):
+        catalog.search_images([root / "tops/look1.jpg"], filters={"colour": "red"})
+
+
+def test_captions_cached_and_survive_renames(tmp_path: Path, embedder: ImageEmbedder, tiny_models: Path) -> None:
+    root = make_catalog(tmp_path / "catalog", count=4)
+    catalog = Catalog(root, embedder)
+    catalog.index()
+    captioner = Captioner(tiny_models / "blip", variant="fp32")
+    items = list(catalog.store.items_by_path().values())
+    first = catalog.captions_for(items, captioner)
+    assert len(first) == 4 and all(first.values())
+    calls = []
+    original = captioner.caption
+    captioner.caption = lambda images, **kw: calls.append(images) or original(images, **kw)  # type: ignore[method-assign]
+    assert catalog.captions_for(items, captioner) == first and calls == []
+    (root / "tops" / "look1.jpg").rename(root / "renamed.jpg")
+    catalog.index()
+    renamed = catalog.store.items_by_path()["renamed.jpg"]
+    caption = first[next(item.id for item in items if item.path == "tops/look1.jpg")]
+    assert catalog.captions_for([renamed], captioner) == {renamed.id: caption}
+    assert calls == []
+    hits = catalog.search_images([root / "tops/look3.PNG"], k=10, text=caption.split()[0])
+    assert renamed.id in [hit.item_id for hit in hits]
+
+
+def test_caption_everything_job_is_cancellable(tmp_path: Path, embedder: ImageEmbedder, tiny_models: Path) -> None:
+    root = make_catalog(tmp_path / "catalog", count=6)
+    catalog = Catalog(root, embedder)
+    catalog.index()
+    captioner = Captioner(tiny_models / "blip", variant="fp32")
+    control = IndexControl()
+    done = catalog.caption_all(captioner, control, lambda d, t: control.cancel(), batch_size=2)
+    assert done == 2 and len(catalog.uncaptioned(captioner)) == 4
+    assert catalog.caption_all(captioner, batch_size=4) == 4 and catalog.uncaptioned(captioner) == []
+
+
+def test_damaged_or_old_store_is_rebuilt(tmp_path: Path, embedder: ImageEmbedder) -> None:
+    root = make_catalog(tmp_path / "catalog", count=3)
+    Catalog(root, embedder).index()
+    database = store_dir_for(root) / DB_FILE
+    for name in ("catalog.sqlite-wal", "catalog.sqlite-shm"):
+        (database.parent / name).unlink(missing_ok=True)
+    database.write_bytes(b"this is not sqlite" * 100)
+    catalog = Catalog(root, embedder)
+    assert catalog.status()["items"] == 0
+    assert catalog.index().embedded == 3
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE meta SET value='0' WHERE key='schema'")
+    assert Catalog(root, embedder).status()["items"] == 0
+
+
+def test_missing_catalog_folder(tmp_path: Path, embedder: ImageEmbedder) -> None:
+    with pytest.raises(CatalogMissingError):
+        Catalog(tmp_path / "nowhere", embedder)
+
+
+def test_no_network_during_indexing_and_search(
+    tmp_path: Path, embedder: ImageEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("network access attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    root = make_catalog(tmp_path / "catalog", count=6)
+    catalog = Catalog(root, embedder)
+    catalog.index()
+    assert len(catalog.search_images([root / "tops/look1.jpg"], k=3)) == 3
