@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up (once) and run Fashion Desktop. ./run.sh [CATALOG_FOLDER]
-#   ./run.sh --stand-ins [CATALOG]   first export random-weight stand-in models (offline; meaningless results)
+# Set up (once) and run Fashion Desktop on CATALOG_FOLDER, or on the bundled sample catalog.
+#   ./run.sh [CATALOG_FOLDER]
+#   ./run.sh --stand-ins [CATALOG_FOLDER]   first build random-weight stand-in models (offline; meaningless results)
 set -euo pipefail
 cd "$(dirname "$0")"
 if [ "${1:-}" = "--stand-ins" ]; then
@@ -9,5 +10,8 @@ if [ "${1:-}" = "--stand-ins" ]; then
   python export_models.py --random-weights tiny
 else
   . scripts/venv.sh ""
+fi
+if [ $# -eq 0 ]; then
+  set -- "$(python -c 'from fashion_desktop.sample import sample_catalog_dir; print(sample_catalog_dir())')"
 fi
 exec fashion-desktop "$@"

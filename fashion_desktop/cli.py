@@ -67,8 +67,14 @@ def _positive(text: str) -> int:
     return value
 
 
+CLI_COMMANDS = {"caption", "index", "search", "status"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or (arguments[0] not in CLI_COMMANDS and not arguments[0].startswith("-")):
+        return window_command(arguments)
+    args = build_parser().parse_args(arguments)
     from fashion_desktop import logs
 
     logs.setup()
@@ -91,6 +97,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, ValueError) as exc:
         print(f"fashion-desktop: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_PARTIAL
+
+
+def window_command(arguments: list[str]) -> int:
+    """`fashion-desktop [CATALOG]`: the window, on CATALOG or the last catalog (the welcome on first launch)."""
+    if len(arguments) > 1:
+        print("usage: fashion-desktop [CATALOG_FOLDER] | fashion-desktop COMMAND ...", file=sys.stderr)
+        return EXIT_USAGE
+    catalog = Path(arguments[0]).expanduser() if arguments else None
+    if catalog is not None and not catalog.is_dir():
+        print(f"fashion-desktop: catalog folder not found: {catalog}", file=sys.stderr)
+        return EXIT_NO_CATALOG
+    from fashion_desktop.models.manifest import describe_models
+
+    problems = [m["error"] for m in describe_models() if "error" in m]
+    if problems:
+        print(f"fashion-desktop: {problems[0]}", file=sys.stderr)
+        return EXIT_NO_MODELS
+    if no_display():
+        print("fashion-desktop: no display found. Run it on a desktop session, or under a virtual screen: "
+              "xvfb-run fashion-desktop", file=sys.stderr)  # fmt: skip
+        return EXIT_USAGE
+    from fashion_desktop import logs
+
+    logs.setup()
+    from fashion_desktop.ui.app import run_window
+
+    return run_window(catalog)
+
+
+def no_display() -> bool:
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def models_status() -> int:

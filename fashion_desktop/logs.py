@@ -20,22 +20,26 @@ _listeners: list[ErrorListener] = []
 
 
 def setup(level: int = logging.INFO, log_dir: Path | None = None) -> Path | None:
-    """Log to a rotating file (and stderr for warnings); install the excepthooks. Returns the log file path."""
+    """Log to a rotating file in the data directory and install the excepthooks. Returns the log file path."""
     root = logging.getLogger("fashion_desktop")
     root.setLevel(level)
-    target: Path | None = None
-    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
-        folder = log_dir if log_dir is not None else paths.log_dir()
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / LOG_FILE
-            handler = logging.handlers.RotatingFileHandler(target, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-            handler.setFormatter(logging.Formatter(_FORMAT))
-            root.addHandler(handler)
-        except OSError as exc:  # a read-only home must not stop the app; say so on stderr
-            print(f"fashion-desktop: cannot write log file in {folder}: {exc}", file=sys.stderr)
     sys.excepthook = _excepthook
     threading.excepthook = _thread_excepthook
+    folder = log_dir if log_dir is not None else paths.log_dir()
+    target = folder / LOG_FILE
+    for old in [h for h in root.handlers if isinstance(h, logging.handlers.RotatingFileHandler)]:
+        if Path(old.baseFilename) == target:
+            return target
+        root.removeHandler(old)  # the data directory changed (tests, or a moved portable install)
+        old.close()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(target, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    except OSError as exc:  # a read-only home must not stop the app; say so on stderr
+        print(f"fashion-desktop: cannot write log file in {folder}: {exc}", file=sys.stderr)
+        return None
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    root.addHandler(handler)
     return target
 
 

@@ -75,6 +75,7 @@ def write_manifest(
     graphs: dict[str, GraphInfo],
     parity: dict[str, Any],
     int8_quality: Int8Quality | None = None,
+    properties: dict[str, Any] | None = None,
 ) -> ModelManifest:
     """Checksum every file in the folder (except the manifest) and write the manifest last."""
     manifest = ModelManifest(
@@ -88,6 +89,7 @@ def write_manifest(
         exporter=exporter_versions(),
         parity=parity,
         int8_quality=int8_quality,
+        properties=properties or {},
     )
     return update_manifest(model_dir, manifest)
 

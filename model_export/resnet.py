@@ -99,6 +99,7 @@ def export(source: Source, out_dir: Path) -> dict[str, Any]:
         source=source,
         graphs={"model": GraphInfo(fp32=GRAPH_FILE, inputs=[INPUT_NAME], outputs=[OUTPUT_NAME])},
         parity=parity,
+        properties={"dimension": int(model.config.hidden_sizes[-1])},
     )
     return parity
 

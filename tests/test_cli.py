@@ -101,3 +101,23 @@ def test_catalog_exit_codes(models_env: Path, tmp_path: Path, capsys: pytest.Cap
     assert cli.main(["index", str(tmp_path / "empty")]) == 0
     code = cli.main(["search", str(tmp_path / "q.png"), "--catalog", str(tmp_path / "empty"), "--filter", "oops"])
     assert code == cli.EXIT_USAGE and "FIELD=VALUE" in capsys.readouterr().err
+
+
+def test_window_command_stops_with_a_message_when_models_are_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FASHION_DESKTOP_MODELS", str(tmp_path / "none"))
+    monkeypatch.setattr("fashion_desktop.paths.repo_models_dir", lambda: tmp_path / "none-either")
+    assert cli.main([]) == cli.EXIT_NO_MODELS
+    err = capsys.readouterr().err
+    assert "export_models.py" in err and "--random-weights tiny" in err and "Traceback" not in err
+    assert cli.main([str(tmp_path / "no-such-catalog")]) == cli.EXIT_NO_CATALOG
+
+
+def test_window_command_without_a_display_says_so(
+    models_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert cli.main([]) == cli.EXIT_USAGE
+    assert "no display found" in capsys.readouterr().err

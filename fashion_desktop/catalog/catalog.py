@@ -19,6 +19,7 @@ from fashion_desktop.imaging import ImageSource
 from fashion_desktop.models.captioner import Captioner
 from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.models.manifest import ModelManifest
+from fashion_desktop.query import Query, load_query_image
 
 log = logging.getLogger("fashion_desktop.catalog")
 
@@ -93,9 +94,53 @@ class Catalog:
     def search_index(self) -> ExactIndex:
         with self._index_lock:
             if self._index is None:
+                self._data_version = self.store.data_version()
                 ids, vectors = self.store.load_vectors()
                 self._index = ExactIndex(ids, vectors).build()
             return self._index
+
+    _data_version = -1
+
+    def refresh_search_index(self, rebuild_when_stale: float = 0.3) -> None:
+        """Bring the search index up to date with commits made by another thread (e.g. indexing running):
+        new items go to the brute-force delta, removed ones are masked; a rebuild when too much is outside
+        the tree."""
+        if self._index is None:
+            return
+        version = self.store.data_version()
+        if version == self._data_version:
+            return
+        self._data_version = version
+        current, members = self.store.indexed_ids(), self._index.member_ids()
+        self._index.remove(members - current)
+        ids, vectors = self.store.load_vectors_for(sorted(current - members))
+        self._index.add(ids, vectors)
+        if self._index.stale_fraction > rebuild_when_stale and len(current) >= self._index.settings.min_tree_items:
+            self._index = None
+            self.search_index()
+
+    def run_query(self, query: Query) -> list[SearchResult]:
+        """Answer a window query: images (optionally one region of one image) and/or catalog items."""
+        self.refresh_search_index()
+        index = self.search_index()
+        parts = []
+        if query.images:
+            region = query.region if len(query.images) == 1 else None
+            parts.append(self.embedder.embed([load_query_image(image, region) for image in query.images]))
+        for item_id in query.item_ids:
+            vector = index.vector_of(item_id)
+            if vector is None:
+                raise ValueError("that item is no longer in the catalog")
+            parts.append(vector[None, :])
+        if not parts:
+            if not query.text:
+                raise ValueError("nothing to search with")
+            return self.text_results(query.text, query.k, dict(query.filters))
+        exclude = self.items_matching([image.path for image in query.images if image.path is not None])
+        exclude += list(query.item_ids)
+        return self.search_vectors(
+            np.concatenate(parts), query.k, filters=dict(query.filters), exclude=exclude, text=query.text or None
+        )
 
     def search_vectors(
         self, queries: np.ndarray, k: int = 10, *, filters: dict[str, str] | None = None,
@@ -126,6 +171,12 @@ class Catalog:
         marks = ",".join("?" * len(hashes))
         rows = self.store.db.execute(f"SELECT id FROM items WHERE content_hash IN ({marks})", sorted(hashes))
         return [int(r[0]) for r in rows]
+
+    def text_results(self, text: str, k: int, filters: dict[str, str]) -> list[SearchResult]:
+        """Items whose caption or product name match, best match first (no similarity score)."""
+        allowed = self.allowed_ids(filters)
+        ids = [i for i in self.store.text_search(text, limit=max(k * 5, 200)) if allowed is None or i in allowed]
+        return self.results([SearchHit(i, float("nan")) for i in ids[:k]])
 
     def allowed_ids(self, filters: dict[str, str], text: str | None = None) -> set[int] | None:
         allowed: set[int] | None = None
@@ -208,6 +259,16 @@ class Catalog:
             if on_progress is not None:
                 on_progress(done, len(todo))
         return done
+
+    FACETS = ("article_type", "base_colour", "gender", "master_category", "season", "usage")
+
+    def facets(self) -> dict[str, list[str]]:
+        """Distinct metadata values per filterable field, for the window's filter menus."""
+        return {
+            name: [str(r[0]) for r in self.store.db.execute(
+                f"SELECT DISTINCT {name} FROM styles WHERE {name} <> '' ORDER BY {name} LIMIT 200")]
+            for name in self.FACETS
+        }  # fmt: skip
 
     def status(self) -> dict[str, object]:
         counts = self.store.counts()

@@ -97,7 +97,10 @@ class Indexer:
         control: IndexControl | None = None,
         on_progress: Callable[[IndexProgress], None] | None = None,
     ) -> IndexReport:
-        control = control or IndexControl()
+        with self.store.writing():
+            return self._run(control or IndexControl(), on_progress)
+
+    def _run(self, control: IndexControl, on_progress: Callable[[IndexProgress], None] | None) -> IndexReport:
         started = time.monotonic()
         report = IndexReport(scan=self.store.apply_scan(list(scan(self.store.root))))
         pending = self.store.items_with_status("pending")

@@ -113,6 +113,9 @@ class ExactIndex:
                 index = self._delta_ids.index(int(item))
                 del self._delta_ids[index], self._delta_vectors[index]
 
+    def member_ids(self) -> set[int]:
+        return {int(i) for i in self.ids[self.alive]} | set(self._delta_ids)
+
     @property
     def size(self) -> int:
         return int(self.alive.sum()) + len(self._delta_ids)

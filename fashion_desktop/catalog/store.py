@@ -22,12 +22,15 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from fashion_desktop import paths
+from fashion_desktop.catalog.locks import LockBusyError, file_lock
 from fashion_desktop.catalog.scan import ScannedFile
 
 log = logging.getLogger("fashion_desktop.catalog.store")
 
 SCHEMA_VERSION = 1
 DB_FILE = "catalog.sqlite"
+OPEN_LOCK = "open.lock"
+WRITE_LOCK = "write.lock"
 VECTORS_FILE = "vectors.f32"
 STYLE_FIELDS = (
     "gender", "master_category", "sub_category", "article_type", "base_colour", "season", "year", "usage",
@@ -120,9 +123,19 @@ class CatalogStore:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the catalog store in {folder}: {exc}") from exc
-        self.db = self._open_or_rebuild()
         self._vectors_path = folder / VECTORS_FILE
-        self._repair_vector_file()
+        with file_lock(folder / OPEN_LOCK):  # one opener at a time may create or rebuild the store
+            self.db = self._open_or_rebuild()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Held by the one indexer allowed at a time; it alone appends, repairs and compacts vectors."""
+        try:
+            with file_lock(self.folder / WRITE_LOCK, blocking=False):
+                self._repair_vector_file()
+                yield
+        except LockBusyError:
+            raise StoreError(f"{self.root} is already being indexed (by another window or process)") from None
 
     # -- opening -------------------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -180,7 +193,8 @@ class CatalogStore:
                     path.unlink()
 
     def _repair_vector_file(self) -> None:
-        """Cut rows appended by a batch whose transaction never committed."""
+        """Cut rows appended by a batch whose transaction never committed (only under the write lock: a
+        running indexer's uncommitted rows must not be cut)."""
         referenced = self.db.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM vectors").fetchone()[0]
         row_bytes = 4 * self.dimension
         size = self._vectors_path.stat().st_size if self._vectors_path.exists() else 0
@@ -328,6 +342,30 @@ class CatalogStore:
         if np.all(np.diff(positions) == 1) and positions[0] == 0 and len(positions) == len(matrix):
             return ids, np.array(matrix, dtype=np.float32)
         return ids, np.asarray(matrix[positions], dtype=np.float32)
+
+    def load_vectors_for(self, item_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(item ids, vectors) for just these items (those that are indexed)."""
+        if not item_ids or not self._vectors_path.exists():
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.dimension), dtype=np.float32)
+        matrix = np.memmap(self._vectors_path, dtype="<f4", mode="r").reshape(-1, self.dimension)
+        found: list[tuple[int, int]] = []
+        for start in range(0, len(item_ids), 500):
+            chunk = [int(i) for i in item_ids[start : start + 500]]
+            query = (
+                "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
+                f"WHERE items.status='ok' AND items.id IN ({','.join('?' * len(chunk))})"
+            )
+            found += [(int(r[0]), int(r[1])) for r in self.db.execute(query, chunk)]
+        ids = np.array([f[0] for f in found], dtype=np.int64)
+        return ids, np.asarray(matrix[[f[1] for f in found]], dtype=np.float32).reshape(len(found), self.dimension)
+
+    def indexed_ids(self) -> set[int]:
+        query = "SELECT items.id FROM items JOIN vectors USING (content_hash) WHERE items.status='ok'"
+        return {int(r[0]) for r in self.db.execute(query)}
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (e.g. the indexing thread) commits."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
 
     def garbage_rows(self) -> int:
         referenced = self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]

@@ -52,6 +52,10 @@ class ImageEmbedder:
 
     @property
     def dimension(self) -> int:
+        """Vector length, from the manifest when recorded (no session needed), else from the graph."""
+        recorded = self.manifest.properties.get("dimension")
+        if recorded is not None:
+            return int(recorded)
         session = self._get_session()
         return int(session.get_outputs()[0].shape[1])
 

@@ -67,6 +67,7 @@ class ModelManifest:
     parity: dict[str, Any] = field(default_factory=dict)
     int8_quality: Int8Quality | None = None
     format: int = MANIFEST_FORMAT
+    properties: dict[str, Any] = field(default_factory=dict)  # e.g. {"dimension": 2048} for the embedder
 
     @property
     def int8_usable(self) -> bool:
@@ -91,6 +92,7 @@ class ModelManifest:
             parity=dict(raw.get("parity", {})),
             int8_quality=Int8Quality(**quality) if quality else None,
             format=int(raw.get("format", MANIFEST_FORMAT)),
+            properties=dict(raw.get("properties", {})),
         )
 
 
@@ -157,3 +159,21 @@ def read_json(model_dir: Path, name: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ModelFilesError(f"Model file {path} does not hold a JSON object. {REMEDY}")
     return data
+
+
+def describe_models() -> list[dict[str, Any]]:
+    """What is installed, for the window's model info and banner; unreadable models are reported, not raised."""
+    described: list[dict[str, Any]] = []
+    for name in (RESNET_DIR, BLIP_DIR):
+        try:
+            folder = find_model_dir(name)
+            manifest = load_manifest(folder)
+        except ModelFilesError as exc:
+            described.append({"model": name, "error": str(exc)})
+            continue
+        described.append({
+            "model": manifest.model, "folder": str(folder), "source": manifest.source,
+            "revision": manifest.revision, "random_weights": manifest.random_weights,
+            "int8": manifest.int8_usable, "exporter": manifest.exporter,
+        })  # fmt: skip
+    return described

@@ -1,0 +1,1 @@
+"""The window: widgets, models and delegates. Everything here runs on the GUI thread."""
