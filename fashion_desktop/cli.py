@@ -72,6 +72,8 @@ CLI_COMMANDS = {"caption", "index", "search", "status"}
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments == ["--self-test"]:
+        return self_test_command()
     if not arguments or (arguments[0] not in CLI_COMMANDS and not arguments[0].startswith("-")):
         return window_command(arguments)
     args = build_parser().parse_args(arguments)
@@ -124,6 +126,21 @@ def window_command(arguments: list[str]) -> int:
     from fashion_desktop.ui.app import run_window
 
     return run_window(catalog)
+
+
+def self_test_command() -> int:
+    from fashion_desktop.imaging import ImageDecodeError
+    from fashion_desktop.models.manifest import ModelFilesError
+    from fashion_desktop.selftest import run_self_test
+
+    try:
+        return run_self_test()
+    except ModelFilesError as exc:
+        print(f"self-test FAILED: {exc}", file=sys.stderr)
+        return EXIT_NO_MODELS
+    except (OSError, ImageDecodeError, ValueError) as exc:
+        print(f"self-test FAILED: {exc}", file=sys.stderr)
+        return EXIT_PARTIAL
 
 
 def no_display() -> bool:

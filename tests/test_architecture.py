@@ -52,10 +52,15 @@ image = Image.new("RGB", (120, 90), (180, 40, 40))
 ImageEmbedder().embed([image]); Captioner().caption([image], max_tokens=4)
 print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
 """
-    env = {**os.environ, "FASHION_DESKTOP_MODELS": str(tiny_models), "FASHION_DESKTOP_DATA_DIR": str(tmp_path)}
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "FASHION_DESKTOP_MODELS": str(tiny_models), "FASHION_DESKTOP_DATA_DIR": str(tmp_path),
+           "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}  # fmt: skip
+    env.pop("ORT_DISABLE_TELEMETRY", None)
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=True
     )
+    assert list(home.rglob("*")) == [], "nothing may be written outside the data directory (onnxruntime device id)"
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert "onnxruntime" in loaded
     assert loaded & (EXPORT_ONLY | QT) == set()

@@ -133,9 +133,13 @@ def test_paste_image_data_and_copied_files(qtbot: QtBot, window: MainWindow, cat
     qtbot.keyClick(window.view, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     wait_for_results(qtbot, window)
     assert window.query is not None and window.query.origin == "paste"
-    QGuiApplication.clipboard().setMimeData(file_mime(catalog / "item4.jpg"))
-    window.paste()
-    qtbot.waitUntil(lambda: window.query is not None and window.query.images[0].path == catalog / "item4.jpg")
+    copied = file_mime(catalog / "item4.jpg")  # a file copied in the file manager
+    QGuiApplication.clipboard().setMimeData(copied)
+    try:
+        window.paste()
+        qtbot.waitUntil(lambda: window.query is not None and window.query.images[0].path == catalog / "item4.jpg")
+    finally:
+        QGuiApplication.clipboard().clear()  # the clipboard owns `copied`; it must not outlive the test
 
 
 def test_more_like_this_and_dragging_a_result_back(qtbot: QtBot, window: MainWindow, catalog: Path) -> None:

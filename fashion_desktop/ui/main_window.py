@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSize, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,7 +37,7 @@ from fashion_desktop.ui.errors import ErrorBridge
 from fashion_desktop.ui.mime import decode_mime
 from fashion_desktop.ui.query_area import QueryArea
 from fashion_desktop.ui.result_delegate import TILE, ResultDelegate
-from fashion_desktop.ui.results_model import ItemIdRole, PathRole, ResultsModel
+from fashion_desktop.ui.results_model import CaptionRole, ItemIdRole, PathRole, ResultsModel
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
 from fashion_desktop.ui.welcome import Welcome
 
@@ -69,6 +69,7 @@ class ResultsView(QListView):
 class MainWindow(QMainWindow):
     searchRequested = Signal(object)  # Query
     openCatalogRequested = Signal(str)
+    refreshRequested = Signal()
     indexRequested = Signal(str)
     captionRequested = Signal(object)  # list[int]
     modelsCheckRequested = Signal()
@@ -208,6 +209,7 @@ class MainWindow(QMainWindow):
         self.indexRequested.connect(engine.index.worker.index)
         self.captionRequested.connect(engine.captions.worker.caption)
         self.modelsCheckRequested.connect(engine.search.worker.check_models)
+        self.refreshRequested.connect(engine.search.worker.refresh)
         engine.search.worker.result.connect(self.show_results)
         engine.search.worker.failed.connect(self.show_error)
         engine.search.worker.opened.connect(self.catalog_opened)
@@ -245,6 +247,7 @@ class MainWindow(QMainWindow):
             widget.setVisible(True)
         self.pause_button.setText("Pause")
         self.progress_label.setText("Looking for new and changed photos…")
+        self.engine.index.worker.control.cancel()  # a run in progress (other catalog, or F5) stops first
         self.indexRequested.emit(self.catalog)
 
     # -- asking -----------------------------------------------------------------------------------------------
@@ -353,7 +356,7 @@ class MainWindow(QMainWindow):
     def _show_detail(self, row: int) -> None:
         if 0 <= row < self.results.rowCount():
             result = self.results.result_at(row)
-            self.detail.show_result(result, self.results.index(row).data(Qt.ItemDataRole.UserRole + 2))
+            self.detail.show_result(result, self.results.index(row).data(CaptionRole))
 
     def catalog_opened(self, status: dict[str, Any]) -> None:
         for name, combo in self.filters.items():
@@ -408,8 +411,7 @@ class MainWindow(QMainWindow):
         scan = report.scan
         state = "Indexing cancelled" if report.cancelled else "Up to date"
         self.progress_label.setText(f"{state}: {scan.new} new, {scan.changed} changed, {scan.removed} removed")
-        if self.catalog is not None:
-            self.openCatalogRequested.emit(self.catalog)  # refresh the facets and the search index
+        self.refreshRequested.emit()  # new metadata values for the filters; the search index rebuilt if stale
 
     def index_skipped(self, failed: list[tuple[str, str]]) -> None:
         self.skipped = list(failed)

@@ -32,10 +32,14 @@ class ResultDelegate(QStyledItemDelegate):
 
         pixmap = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
-            scaled = pixmap.scaled(IMAGE, IMAGE, Qt.AspectRatioMode.KeepAspectRatio,
+            ratio = painter.device().devicePixelRatioF()  # HiDPI: scale to device pixels, draw at logical size
+            side = round(IMAGE * ratio)
+            scaled = pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
                                    Qt.TransformationMode.SmoothTransformation)  # fmt: skip
-            x = rect.x() + (rect.width() - scaled.width()) // 2
-            y = rect.y() + 4 + (IMAGE - scaled.height()) // 2
+            scaled.setDevicePixelRatio(ratio)
+            width, height = round(scaled.width() / ratio), round(scaled.height() / ratio)
+            x = rect.x() + (rect.width() - width) // 2
+            y = rect.y() + 4 + (IMAGE - height) // 2
             painter.drawPixmap(x, y, scaled)
 
         text_color = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)

@@ -93,6 +93,18 @@ class SearchWorker(Worker):
             self._catalog = None
             self.failed.emit(str(exc))
 
+    @Slot()
+    def refresh(self) -> None:
+        """After indexing: rebuild the search index if much changed, and report fresh facets."""
+        if self._catalog is None:
+            return
+        try:
+            self._catalog.refresh_search_index(rebuild_when_stale=0.1)
+            self.opened.emit(self._catalog.status() | {"facets": self._catalog.facets()})
+        except Exception as exc:
+            log.exception("refreshing the catalog failed")
+            self.failed.emit(str(exc))
+
     @Slot(object)
     def search(self, query: object) -> None:
         from fashion_desktop.query import Query

@@ -1,0 +1,5 @@
+"""Entry point of the frozen (PyInstaller) app."""
+
+from fashion_desktop.cli import main
+
+raise SystemExit(main())
