@@ -48,7 +48,7 @@ case "$target" in
     ;;
   nsis)
     command -v makensis >/dev/null || { echo "build.sh: makensis missing (apt-get install nsis)" >&2; exit 1; }
-    makensis -V2 -DVERSION="$version" -DBUNDLE_DIR="$bundle" -DICON_PNG="$root/build/icon.png" \
+    makensis -V2 -DVERSION="$version" -DBUNDLE_DIR="$bundle" \
       -DOUTFILE="$root/build/FashionDesktop-${version}-setup.exe" "$root/installer/windows/fashion-desktop.nsi"
     echo "nsis: $(du -h "$root/build/FashionDesktop-${version}-setup.exe" | cut -f1)"
     ;;

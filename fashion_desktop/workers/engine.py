@@ -18,6 +18,16 @@ if TYPE_CHECKING:  # imported at run time inside the slots, on the worker thread
 log = logging.getLogger("fashion_desktop.workers")
 
 
+def reopen(current: Catalog | None, folder: str, threads: int | None) -> Catalog:
+    """Close the worker's current catalog (its store connection) and open `folder` with a fresh embedder."""
+    from fashion_desktop.catalog.catalog import Catalog
+    from fashion_desktop.models.embedder import ImageEmbedder
+
+    if current is not None:
+        current.close()
+    return Catalog(Path(folder), ImageEmbedder(threads=threads))
+
+
 class IndexWorker(Worker):
     """Brings a catalog up to date; pause/resume/cancel through `control` (thread-safe)."""
 
@@ -64,26 +74,21 @@ class SearchWorker(Worker):
     opened = Signal(object)  # catalog status dict
     models = Signal(object)  # describe_models() list
 
+    def __init__(self, threads: int | None = None) -> None:
+        super().__init__()
+        self.threads = threads
+        self._catalog: Catalog | None = None
+
     @Slot()
     def check_models(self) -> None:
         from fashion_desktop.models.manifest import describe_models
 
         self.models.emit(describe_models())
 
-    def __init__(self, threads: int | None = None) -> None:
-        super().__init__()
-        self.threads = threads
-        self._catalog: Catalog | None = None
-
     @Slot(str)
     def open_catalog(self, folder: str) -> None:
-        from fashion_desktop.catalog.catalog import Catalog
-        from fashion_desktop.models.embedder import ImageEmbedder
-
         try:
-            if self._catalog is not None:
-                self._catalog.close()
-            self._catalog = Catalog(Path(folder), ImageEmbedder(threads=self.threads))
+            self._catalog = reopen(self._catalog, folder, self.threads)
             self._catalog.search_index()
             self._catalog.embedder.load()  # the first drop should not pay for creating the session
             status = self._catalog.status() | {"facets": self._catalog.facets()}
@@ -145,14 +150,10 @@ class CaptionWorker(Worker):
 
     @Slot(str)
     def open_catalog(self, folder: str) -> None:
-        from fashion_desktop.catalog.catalog import Catalog
         from fashion_desktop.models.captioner import Captioner
-        from fashion_desktop.models.embedder import ImageEmbedder
 
         try:
-            if self._catalog is not None:
-                self._catalog.close()
-            self._catalog = Catalog(Path(folder), ImageEmbedder(threads=self.threads))
+            self._catalog = reopen(self._catalog, folder, self.threads)
             self._captioner = self._captioner or Captioner(threads=self.threads)
             self._captioner.load()
             self._catalog.use_captioner(self._captioner)

@@ -5,7 +5,7 @@
 set -euo pipefail
 deb="$(realpath "$1")"
 export DEBIAN_FRONTEND=noninteractive
-command -v strace >/dev/null || apt-get install -y -qq strace >/dev/null
+command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace >/dev/null; }
 apt-get install -y -qq "$deb" >/dev/null
 trap 'apt-get purge -y -qq fashion-desktop >/dev/null 2>&1 || true' EXIT
 command -v fashion-desktop >/dev/null
