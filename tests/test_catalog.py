@@ -298,3 +298,23 @@ def test_no_network_during_indexing_and_search(
     catalog = Catalog(root, embedder)
     catalog.index()
     assert len(catalog.search_images([root / "tops/look1.jpg"], k=3)) == 3
+
+
+def test_searching_sees_items_committed_by_a_running_indexer(tmp_path: Path, embedder: ImageEmbedder) -> None:
+    """The window's search worker and indexing worker each hold their own Catalog on the same store."""
+    root = make_catalog(tmp_path / "catalog", count=12)
+    searcher = Catalog(root, embedder)
+    searcher.search_index()  # built while nothing is indexed yet
+    indexer = Catalog(root, embedder)
+    control = IndexControl()
+    indexer.index(control, lambda progress: control.cancel(), batch_size=4)  # stops after the first batch
+    from fashion_desktop.query import Query, QueryImage
+
+    query = Query(images=(QueryImage(path=root / "tops" / "look1.jpg"),), k=20)
+    first = searcher.run_query(query)
+    assert 3 <= len(first) <= 4  # the first batch, minus the query itself if it was in it
+    indexer.index()
+    assert len(searcher.run_query(query)) == 11
+    (root / "tops" / "look5.jpg").unlink()
+    indexer.index()
+    assert len(searcher.run_query(query)) == 10

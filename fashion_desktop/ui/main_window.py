@@ -214,6 +214,8 @@ class MainWindow(QMainWindow):
         engine.search.worker.failed.connect(self.show_error)
         engine.search.worker.opened.connect(self.catalog_opened)
         engine.search.worker.models.connect(self.models_checked)
+        engine.search.worker.modelProblem.connect(self.show_model_problem)
+        engine.captions.worker.modelProblem.connect(self.show_model_problem)
         engine.captions.worker.result.connect(self.caption_ready)
         engine.captions.worker.failed.connect(self.show_error)
         engine.index.worker.progress.connect(self.index_progress)
@@ -375,9 +377,19 @@ class MainWindow(QMainWindow):
         missing = [m["error"] for m in models if "error" in m]
         self.banner.setVisible(any(m.get("random_weights") for m in models))
         if missing:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Models missing", "\n\n".join(missing), parent=self)
-            box.open()  # window-modal but not blocking the event loop
-            self.missing_models_dialog = box
+            self.show_model_problem("\n\n".join(missing))
+
+    def show_model_problem(self, text: str) -> None:
+        """Missing or corrupt model files: a dialog naming the file and the remedy (once per distinct text)."""
+        log.error("model problem: %s", text)
+        current = getattr(self, "missing_models_dialog", None)
+        if current is not None and current.isVisible():
+            if text not in current.text():  # several workers may hit the same problem: one dialog lists them
+                current.setText(f"{current.text()}\n\n{text}")
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "Models missing or damaged", text, parent=self)
+        box.open()  # window-modal but not blocking the event loop
+        self.missing_models_dialog = box
 
     def show_models(self) -> None:
         lines = []

@@ -17,6 +17,7 @@ class Worker(QObject):
     result = Signal(object)
     failed = Signal(str)
     finished = Signal()
+    modelProblem = Signal(str)  # a model file missing or corrupt: the window shows a dialog, not a status line
 
     def __init__(self) -> None:
         super().__init__()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 
+from fashion_desktop.models.manifest import ModelFilesError
 from fashion_desktop.workers.base import Worker
 
 if TYPE_CHECKING:  # imported at run time inside the slots, on the worker threads, after the window shows
@@ -93,6 +94,9 @@ class SearchWorker(Worker):
             self._catalog.embedder.load()  # the first drop should not pay for creating the session
             status = self._catalog.status() | {"facets": self._catalog.facets()}
             self.opened.emit(status)
+        except ModelFilesError as exc:
+            self._catalog = None
+            self.modelProblem.emit(str(exc))
         except Exception as exc:
             log.exception("opening catalog %s failed", folder)
             self._catalog = None
@@ -157,6 +161,9 @@ class CaptionWorker(Worker):
             self._captioner = self._captioner or Captioner(threads=self.threads)
             self._captioner.load()
             self._catalog.use_captioner(self._captioner)
+        except ModelFilesError as exc:
+            self._catalog = None
+            self.modelProblem.emit(str(exc))
         except Exception as exc:
             log.exception("captioner unavailable")
             self._catalog = None
