@@ -56,10 +56,14 @@ def run_window(
     if on_shown is not None:
         on_shown(window)
 
+    engines: list[Engine] = []
+
     def start_engine() -> None:
-        engine = Engine(settings.threads)
-        app.aboutToQuit.connect(engine.stop)  # however the app ends, no thread is left running
-        window.attach_engine(engine)
+        engines.append(Engine(settings.threads))
+        window.attach_engine(engines[0])
 
     QTimer.singleShot(0, start_engine)
-    return int(app.exec())
+    code = int(app.exec())
+    for engine in engines:  # however the event loop ended, no worker thread is left running
+        engine.stop()
+    return code
