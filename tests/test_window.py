@@ -64,8 +64,8 @@ def drop(qtbot: QtBot, target: object, mime: QMimeData) -> None:
     actions = Qt.DropAction.CopyAction
     buttons, modifiers = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
     for event in (
-        QDragEnterEvent(position, actions, mime, buttons, modifiers),
-        QDragMoveEvent(position, actions, mime, buttons, modifiers),
+        QDragEnterEvent(position.toPoint(), actions, mime, buttons, modifiers),
+        QDragMoveEvent(position.toPoint(), actions, mime, buttons, modifiers),
         QDropEvent(position, actions, mime, buttons, modifiers),
     ):
         QApplication.sendEvent(target, event)
