@@ -146,6 +146,7 @@ def main() -> None:
     from fashion_desktop.settings import Settings
     from fashion_desktop.ui.app import Engine
     from fashion_desktop.ui.main_window import MainWindow
+    from fashion_desktop.ui.results_model import CaptionRole
 
     app = QApplication(sys.argv[:1])
     window = MainWindow(Settings(results_count=24, captions=False), big)
@@ -189,7 +190,7 @@ def main() -> None:
     meter.start()
     window.ask([QueryImage(path=queries[0])], origin="drop")
     wait(app, lambda: window.answered == window.query and window.results.rowCount() > 0)
-    wait(app, lambda: all(window.results.index(r).data(window.results.CaptionRoleForTests)
+    wait(app, lambda: all(window.results.index(r).data(CaptionRole)
                           for r in range(min(8, window.results.rowCount()))))  # fmt: skip
     figures["worst_stall_captioning_ms"] = 1000 * meter.stop()
     print(f"Worst GUI stall while captioning 8 results: {figures['worst_stall_captioning_ms']:.0f} ms")

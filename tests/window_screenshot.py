@@ -21,6 +21,7 @@ from fashion_desktop.sample import sample_catalog_dir  # noqa: E402
 from fashion_desktop.settings import Settings  # noqa: E402
 from fashion_desktop.ui.app import Engine  # noqa: E402
 from fashion_desktop.ui.main_window import MainWindow  # noqa: E402
+from fashion_desktop.ui.results_model import CaptionRole  # noqa: E402
 
 
 def main(out: Path) -> None:
@@ -51,7 +52,7 @@ def main(out: Path) -> None:
                 window.answered is not None
                 and window.answered == window.query
                 and len(window.results._thumbnails) == window.results.rowCount()
-                and all(window.results.index(r).data(window.results.CaptionRoleForTests) for r in range(8))
+                and all(window.results.index(r).data(CaptionRole) for r in range(8))
             ),
             shoot,
         )

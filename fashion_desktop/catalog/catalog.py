@@ -61,6 +61,8 @@ class Catalog:
         )
         self._index: ExactIndex | None = None
         self._index_lock = threading.Lock()
+        self._data_version = -1  # the store's PRAGMA data_version when the search index was last brought up to date
+        self.caption_model: str | None = None  # model id of the captioner in use, keys the caption cache
 
     def close(self) -> None:
         self.store.close()
@@ -98,8 +100,6 @@ class Catalog:
                 ids, vectors = self.store.load_vectors()
                 self._index = ExactIndex(ids, vectors).build()
             return self._index
-
-    _data_version = -1
 
     def refresh_search_index(self, rebuild_when_stale: float = 0.3) -> None:
         """Bring the search index up to date with commits made by another thread (e.g. indexing running):
@@ -206,8 +206,6 @@ class Catalog:
         return results
 
     # -- captions -------------------------------------------------------------------------------------------
-    caption_model: str | None = None
-
     def use_captioner(self, captioner: Captioner) -> None:
         self.caption_model = model_id(captioner.manifest, captioner.decoder_file)
 

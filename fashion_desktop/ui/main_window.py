@@ -37,7 +37,7 @@ from fashion_desktop.ui.errors import ErrorBridge
 from fashion_desktop.ui.mime import decode_mime
 from fashion_desktop.ui.query_area import QueryArea
 from fashion_desktop.ui.result_delegate import TILE, ResultDelegate
-from fashion_desktop.ui.results_model import CaptionRole, ItemIdRole, PathRole, ResultsModel
+from fashion_desktop.ui.results_model import CaptionRole, ItemIdRole, ResultsModel
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
 from fashion_desktop.ui.welcome import Welcome
 
@@ -461,10 +461,6 @@ class MainWindow(QMainWindow):
         self.message.setStyleSheet("")
         self.message.setText(text)
         self._message_timer.start()
-
-    def selected_path(self) -> str | None:
-        index = self.view.currentIndex()
-        return index.data(PathRole) if index.isValid() else None
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()

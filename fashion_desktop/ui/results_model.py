@@ -33,8 +33,6 @@ def placeholder(size: int = 160) -> QPixmap:
 
 
 class ResultsModel(QAbstractListModel):
-    CaptionRoleForTests = CaptionRole
-
     def __init__(self, loader: ThumbnailLoader | None = None) -> None:
         super().__init__()
         self._results: list[SearchResult] = []
