@@ -4,6 +4,7 @@
 #   ./run.sh --stand-ins [CATALOG_FOLDER]   first build random-weight stand-in models (offline; meaningless results)
 set -euo pipefail
 cd "$(dirname "$0")"
+bash scripts/system-deps.sh  # Qt's few system libraries (installs as root, else says what to install)
 if [ "${1:-}" = "--stand-ins" ]; then
   shift
   . scripts/venv.sh export

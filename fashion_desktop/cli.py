@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return self_test_command()
     if not arguments or (arguments[0] not in CLI_COMMANDS and not arguments[0].startswith("-")):
         return window_command(arguments)
-    args = build_parser().parse_args(arguments)
+    parser = build_parser()
+    args = parser.parse_args(arguments)
     from fashion_desktop import logs
 
     logs.setup()
@@ -89,7 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in commands:
             return commands[args.command](args)
-        return models_status()
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     except ModelFilesError as exc:
         print(f"fashion-desktop: {exc}", file=sys.stderr)
         return EXIT_NO_MODELS
@@ -149,16 +151,6 @@ def no_display() -> bool:
     if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
         return False
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
-def models_status() -> int:
-    from fashion_desktop.models.manifest import BLIP_DIR, RESNET_DIR, find_model_dir, load_manifest
-
-    for name in (RESNET_DIR, BLIP_DIR):
-        manifest = load_manifest(find_model_dir(name))
-        stand_in = " — RANDOM WEIGHTS: results are meaningless stand-ins" if manifest.random_weights else ""
-        print(f"{manifest.model}: {manifest.source} (revision {manifest.revision or 'unpinned'}){stand_in}")
-    return EXIT_OK
 
 
 def caption_command(args: argparse.Namespace) -> int:

@@ -21,8 +21,8 @@ BLIP_DIR = "blip"
 REMEDY = (
     "Copy a complete exported models/onnx folder from a machine that has one (or point "
     f"{paths.MODELS_ENV} at it), or run `python export_models.py --force` on a machine with internet access. "
-    "To try the app without real models: `python export_models.py --random-weights tiny` "
-    "(results and captions are then meaningless stand-ins)."
+    "To try the app without real models: `./run.sh --stand-ins` in a source checkout, or "
+    "`python export_models.py --random-weights tiny` (results and captions are then meaningless stand-ins)."
 )
 
 
