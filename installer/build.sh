@@ -48,7 +48,13 @@ case "$target" in
     ;;
   nsis)
     command -v makensis >/dev/null || { echo "build.sh: makensis missing (apt-get install nsis)" >&2; exit 1; }
-    makensis -V2 -DVERSION="$version" -DBUNDLE_DIR="$bundle" \
+    # The payload must be a Windows bundle: built on Windows (PyInstaller does not cross-compile), or given.
+    case "$(uname -s)" in MINGW*|MSYS*|CYGWIN*) payload="$bundle" ;; *) payload="${FASHION_DESKTOP_WINDOWS_BUNDLE:-}" ;; esac
+    if [ -z "$payload" ]; then
+      echo "build.sh: set FASHION_DESKTOP_WINDOWS_BUNDLE to a Windows bundle (built on Windows) to package it here" >&2
+      exit 1
+    fi
+    makensis -V2 -DVERSION="$version" -DBUNDLE_DIR="$payload" \
       -DOUTFILE="$root/build/FashionDesktop-${version}-setup.exe" "$root/installer/windows/fashion-desktop.nsi"
     echo "nsis: $(du -h "$root/build/FashionDesktop-${version}-setup.exe" | cut -f1)"
     ;;
