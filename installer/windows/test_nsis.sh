@@ -12,11 +12,11 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/payload/_internal"
 echo "stand-in for the Windows executable" > "$work/payload/fashion-desktop.exe"
 cp -r "$root/fashion_desktop/sample_catalog" "$work/payload/_internal/"
-makensis -V2 -DVERSION=0.0.0-test -DBUNDLE_DIR="$work/payload" -DOUTFILE="$work/setup.exe" \
+makensis -V2 -DVERSION=0.0.0-test -DBUNDLE_DIR="$work/payload" -DOUTFILE="$work/FashionDesktop-0.0.0-test-setup.exe" \
   "$root/installer/windows/fashion-desktop.nsi"
-listing="$(7z l "$work/setup.exe")"
+listing="$(7z l "$work/FashionDesktop-0.0.0-test-setup.exe")"
 for expected in fashion-desktop.exe Uninstall.exe _internal/sample_catalog/styles.csv \
   _internal/sample_catalog/twemoji/twemoji-dress.jpg; do
   grep -qF "$expected" <<<"$listing" || { echo "test_nsis: $expected missing from the installer" >&2; exit 1; }
 done
-echo "test_nsis: installer builds; payload and uninstaller present ($(du -h "$work/setup.exe" | cut -f1))"
+echo "test_nsis: installer builds; payload and uninstaller present ($(du -h "$work/FashionDesktop-0.0.0-test-setup.exe" | cut -f1))"
