@@ -232,3 +232,24 @@ def test_decode_mime_prefers_local_files() -> None:
     mime = QMimeData()
     mime.setUrls([QUrl("https://example.com/a.jpg")])
     assert decode_mime(mime).problem == REMOTE_MESSAGE
+
+
+def test_first_launch_welcome_then_sample_and_later_launch_reopens(qtbot: QtBot, models_env: Path) -> None:
+    from fashion_desktop.sample import sample_catalog_dir
+
+    window = MainWindow(Settings(), None)
+    qtbot.addWidget(window)
+    window.show()
+    window.attach_engine(Engine(None))
+    assert window.pages.currentWidget() is window.welcome
+    window.welcome.useSample.emit()
+    qtbot.waitUntil(lambda: window.progress_label.text().startswith("Up to date"), timeout=60000)
+    assert window.catalog == str(sample_catalog_dir())
+    window.close()
+    later = MainWindow(Settings.load(), None)  # the next launch: settings remember the catalog
+    qtbot.addWidget(later)
+    later.attach_engine(Engine(None))
+    assert later.pages.currentWidget() is not later.welcome and later.catalog == str(sample_catalog_dir())
+    qtbot.waitUntil(lambda: later.progress_label.text().startswith("Up to date"), timeout=60000)
+    assert "0 new" in later.progress_label.text()
+    later.close()
