@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,6 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StoreError, ValueError) as exc:
         print(f"fashion-desktop: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_PARTIAL
+    except (OSError, sqlite3.Error) as exc:  # e.g. the data directory's disk is full: nothing committed is lost
+        log.error("stopped: %s", exc)
+        print(f"fashion-desktop: stopped: {exc}. Work done so far is kept; run the command again once fixed.",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_PARTIAL
 
 
 def window_command(arguments: list[str]) -> int:

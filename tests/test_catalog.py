@@ -318,3 +318,32 @@ def test_searching_sees_items_committed_by_a_running_indexer(tmp_path: Path, emb
     (root / "tops" / "look5.jpg").unlink()
     indexer.index()
     assert len(searcher.run_query(query)) == 10
+
+
+def test_full_disk_mid_indexing_loses_nothing_committed(
+    tmp_path: Path, embedder: ImageEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+
+    from fashion_desktop import cli
+    from fashion_desktop.catalog import store as store_module
+
+    root = make_catalog(tmp_path / "catalog", count=12)
+    original = store_module.CatalogStore.append_vectors
+    calls = {"n": 0}
+
+    def disk_fills_up(self, vectors):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return original(self, vectors)
+
+    monkeypatch.setattr(store_module.CatalogStore, "append_vectors", disk_fills_up)
+    monkeypatch.setenv("FASHION_DESKTOP_MODELS", str(embedder.model_dir.parent))
+    code = cli.main(["index", str(root), "--batch-size", "4"])
+    assert code == cli.EXIT_PARTIAL
+    assert "No space left on device" in capsys.readouterr().err
+    monkeypatch.setattr(store_module.CatalogStore, "append_vectors", original)
+    catalog = Catalog(root, embedder)
+    assert catalog.status()["indexed"] == 4
+    assert catalog.index().embedded == 8 and catalog.status()["indexed"] == 12
