@@ -228,7 +228,7 @@ def test_results_model_passes_qtmodeltester(qtmodeltester, qtbot: QtBot, models_
     store.close()
 
 
-def test_decode_mime_prefers_local_files() -> None:
+def test_decode_mime_refuses_a_web_address_alone() -> None:
     mime = QMimeData()
     mime.setUrls([QUrl("https://example.com/a.jpg")])
     assert decode_mime(mime).problem == REMOTE_MESSAGE
