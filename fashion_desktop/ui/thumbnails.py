@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
@@ -42,7 +44,10 @@ def load_thumbnail(source: Path, pixels: int = THUMBNAIL_PIXELS) -> QImage:
         )
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        image.convertToFormat(QImage.Format.Format_RGB888).save(str(cached), "JPEG", 88)  # type: ignore[call-overload]
+        # Written aside, then renamed: another job may read this cache entry while it is being written.
+        partial = cached.with_name(f"{cached.stem}.{threading.get_ident()}.part")
+        if image.convertToFormat(QImage.Format.Format_RGB888).save(str(partial), "JPEG", 88):  # type: ignore[call-overload]
+            os.replace(partial, cached)
     except OSError:
         pass  # a cache miss next time is fine
     return image
