@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QPixmap
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QImageReader, QPixmap
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from fashion_desktop.catalog.catalog import SearchResult
@@ -54,12 +54,11 @@ class DetailPane(QWidget):
             self.caption.clear()
             self.path.clear()
             return
-        pixmap = QPixmap(str(result.path))
+        pixmap = preview_pixmap(result.path, QSize(max(self.preview.width(), 240), 320))
         if pixmap.isNull():
             self.preview.setText("Preview unavailable")
         else:
-            self.preview.setPixmap(pixmap.scaled(self.preview.width(), 320, Qt.AspectRatioMode.KeepAspectRatio,
-                                                 Qt.TransformationMode.SmoothTransformation))  # fmt: skip
+            self.preview.setPixmap(pixmap)
         self.set_caption(caption or result.caption)
         for key, value in result.metadata.items():
             self.metadata.addRow(key.replace("_", " ").capitalize() + ":", QLabel(value))
@@ -89,6 +88,17 @@ class DetailPane(QWidget):
     def more_like_this(self) -> None:
         if self.result is not None:
             self.moreLikeThis.emit(self.result.item_id)
+
+
+def preview_pixmap(path: Path, box: QSize) -> QPixmap:
+    """Decoded at preview size (JPEGs scale while decoding), upright: a camera original would otherwise be
+    decoded in full on the GUI thread each time a result is selected."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid():
+        reader.setScaledSize(size.scaled(box, Qt.AspectRatioMode.KeepAspectRatio))
+    return QPixmap.fromImage(reader.read())
 
 
 def reveal_in_file_manager(path: Path) -> None:
