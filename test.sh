@@ -5,5 +5,6 @@ cd "$(dirname "$0")"
 bash scripts/system-deps.sh
 . scripts/venv.sh test
 ruff check .
+ruff format --check .
 mypy
 QT_QPA_PLATFORM=offscreen python -m pytest "$@"

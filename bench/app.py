@@ -137,8 +137,11 @@ def main() -> None:
 
     big = data / "big"
     # In a child process, so that generating 44k synthetic vectors does not count in this process's peak memory.
-    subprocess.run([sys.executable, __file__, "--build-only", str(big), "--items", str(args.items)], check=True,
-                   env=dict(os.environ))  # fmt: skip
+    subprocess.run(
+        [sys.executable, __file__, "--build-only", str(big), "--items", str(args.items)],
+        check=True,
+        env=dict(os.environ),
+    )
     from PySide6.QtWidgets import QApplication
 
     from fashion_desktop.query import QueryImage
@@ -169,8 +172,10 @@ def main() -> None:
         drops.append(time.perf_counter() - start)
     figures["drop_to_results_ms"] = 1000 * statistics.median(drops[1:])
     figures["first_drop_to_results_ms"] = 1000 * drops[0]
-    print(f"Drop to results on {args.items} items: {figures['drop_to_results_ms']:.0f} ms median "
-          f"(first drop {figures['first_drop_to_results_ms']:.0f} ms)")  # fmt: skip
+    print(
+        f"Drop to results on {args.items} items: {figures['drop_to_results_ms']:.0f} ms median "
+        f"(first drop {figures['first_drop_to_results_ms']:.0f} ms)"
+    )
 
     meter = StallMeter()
     fresh = data / "fresh"
@@ -190,8 +195,7 @@ def main() -> None:
     meter.start()
     window.ask([QueryImage(path=queries[0])], origin="drop")
     wait(app, lambda: window.answered == window.query and window.results.rowCount() > 0)
-    wait(app, lambda: all(window.results.index(r).data(CaptionRole)
-                          for r in range(min(8, window.results.rowCount()))))  # fmt: skip
+    wait(app, lambda: all(window.results.index(r).data(CaptionRole) for r in range(min(8, window.results.rowCount()))))
     figures["worst_stall_captioning_ms"] = 1000 * meter.stop()
     print(f"Worst GUI stall while captioning 8 results: {figures['worst_stall_captioning_ms']:.0f} ms")
 

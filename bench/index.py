@@ -77,8 +77,10 @@ def bench_indexing(models: Path, counts: dict[str, int]) -> dict[str, float]:
             assert report.embedded == len(files), report
             print(f"\nIndexing {len(files)} {label} JPEGs {size[0]}×{size[1]}")
             print(f"  seed pipeline (HF processor + PyTorch, 1 by 1)  {len(files) / seed_seconds:7.1f} images/s")
-            print(f"  app pipeline (fp32, batched, threads)          {len(files) / app_seconds:7.1f} images/s"
-                  f"  {seed_seconds / app_seconds:5.2f}x")  # fmt: skip
+            print(
+                f"  app pipeline (fp32, batched, threads)          {len(files) / app_seconds:7.1f} images/s"
+                f"  {seed_seconds / app_seconds:5.2f}x"
+            )
             figures[f"index_{label}_images_per_s"] = len(files) / app_seconds
             figures[f"index_{label}_speedup_vs_seed"] = seed_seconds / app_seconds
     return figures
@@ -145,8 +147,10 @@ def bench_search(sizes: list[int], queries: int = 30) -> dict[str, float]:
             tree_ms, brute_ms = 1000 * statistics.median(tree_times), 1000 * statistics.median(brute_times)
             label = f"{kind}_{size // 1000}k"
             print(f"\nSearch k=10, {size} {kind} vectors: index {index.mode} mode, built in {build:.1f}s")
-            print(f"  brute force {brute_ms:8.2f} ms   index {tree_ms:8.2f} ms   ratio {tree_ms / brute_ms:5.2f}"
-                  "  (all answers exact)")  # fmt: skip
+            print(
+                f"  brute force {brute_ms:8.2f} ms   index {tree_ms:8.2f} ms   ratio {tree_ms / brute_ms:5.2f}"
+                "  (all answers exact)"
+            )
             figures[f"search_{label}_ratio_to_brute"] = tree_ms / brute_ms
             figures[f"search_{label}_ms"] = tree_ms
             figures[f"search_{label}_brute_ms"] = brute_ms
@@ -193,8 +197,19 @@ def main() -> None:
     args = parser.parse_args()
     figures: dict[str, float] = {}
     if not args.skip_indexing:
-        subprocess.run([sys.executable, str(REPO / "export_models.py"), "--random-weights", "full", "--only", "resnet",
-                        "--out", str(args.models)], check=True)  # fmt: skip
+        subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "export_models.py"),
+                "--random-weights",
+                "full",
+                "--only",
+                "resnet",
+                "--out",
+                str(args.models),
+            ],
+            check=True,
+        )
         figures |= bench_indexing(args.models, {"small": args.small, "large": args.large})
     figures |= bench_store_load()
     figures |= bench_search([int(s) for s in args.sizes.split(",")])

@@ -86,8 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from fashion_desktop.catalog.store import StoreError
     from fashion_desktop.models.manifest import ModelFilesError
 
-    commands = {"caption": caption_command, "index": index_command, "search": search_command,
-                "status": status_command}  # fmt: skip
+    commands = {"caption": caption_command, "index": index_command, "search": search_command, "status": status_command}
     try:
         if args.command in commands:
             return commands[args.command](args)
@@ -104,8 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_PARTIAL
     except (OSError, sqlite3.Error) as exc:  # e.g. the data directory's disk is full: nothing committed is lost
         log.error("stopped: %s", exc)
-        print(f"fashion-desktop: stopped: {exc}. Work done so far is kept; run the command again once fixed.",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"fashion-desktop: stopped: {exc}. Work done so far is kept; run the command again once fixed.",
+            file=sys.stderr,
+        )
         return EXIT_PARTIAL
 
 
@@ -125,8 +126,11 @@ def window_command(arguments: list[str]) -> int:
         print(f"fashion-desktop: {problems[0]}", file=sys.stderr)
         return EXIT_NO_MODELS
     if no_display():
-        print("fashion-desktop: no display found. Run it on a desktop session, or under a virtual screen: "
-              "xvfb-run fashion-desktop", file=sys.stderr)  # fmt: skip
+        print(
+            "fashion-desktop: no display found. Run it on a desktop session, or under a virtual screen: "
+            "xvfb-run fashion-desktop",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     from fashion_desktop import logs
 
@@ -210,9 +214,11 @@ def index_command(args: argparse.Namespace) -> int:
     if tty:
         print(file=sys.stderr)
     scan = report.scan
-    print(f"{catalog.root}: {scan.new} new, {scan.changed} changed, {scan.removed} removed, {scan.unchanged} "
-          f"unchanged; {report.embedded} embedded, {report.reused} reused, {len(report.failed)} skipped "
-          f"in {report.seconds:.1f}s")  # fmt: skip
+    print(
+        f"{catalog.root}: {scan.new} new, {scan.changed} changed, {scan.removed} removed, {scan.unchanged} "
+        f"unchanged; {report.embedded} embedded, {report.reused} reused, {len(report.failed)} skipped "
+        f"in {report.seconds:.1f}s"
+    )
     for path, reason in report.failed:
         print(f"  skipped {path}: {reason}")
     if args.captions:
@@ -259,8 +265,11 @@ def search_command(args: argparse.Namespace) -> int:
     for result in results:
         caption = captions.get(result.item_id)
         if args.json:
-            row: dict[str, object] = {"path": str(result.path), "score": round(result.score, 6),
-                                      "metadata": result.metadata}  # fmt: skip
+            row: dict[str, object] = {
+                "path": str(result.path),
+                "score": round(result.score, 6),
+                "metadata": result.metadata,
+            }
             if args.captions:
                 row["caption"] = caption
             print(json.dumps(row))

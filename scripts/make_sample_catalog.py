@@ -61,7 +61,7 @@ ITEMS = [
     ("1f576", "sunglasses", "Unisex", "Accessories", "Eyewear", "Sunglasses", "Black", "Casual", "Sunglasses"),
     ("1f48d", "ring", "Women", "Accessories", "Jewellery", "Ring", "Silver", "Party", "Diamond Ring"),
     ("1fa74", "flip-flops", "Unisex", "Footwear", "Flip Flops", "Flip Flops", "Blue", "Casual", "Flip Flops"),
-]  # fmt: skip
+]
 
 
 def twemoji_svgs() -> dict[str, bytes]:
@@ -120,8 +120,20 @@ def main() -> None:
             rows.append([stem, gender, master, sub, article, colour, season, "2024", usage, f"{name} ({style})"])
     with (OUT / "styles.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["id", "gender", "masterCategory", "subCategory", "articleType", "baseColour", "season",
-                         "year", "usage", "productDisplayName"])  # fmt: skip
+        writer.writerow(
+            [
+                "id",
+                "gender",
+                "masterCategory",
+                "subCategory",
+                "articleType",
+                "baseColour",
+                "season",
+                "year",
+                "usage",
+                "productDisplayName",
+            ]
+        )
         writer.writerows(rows)
     (OUT / "ATTRIBUTION.md").write_text(
         "# Sample catalog attribution\n\n"

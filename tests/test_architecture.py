@@ -54,8 +54,13 @@ print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
 """
     home = tmp_path / "home"
     home.mkdir()
-    env = {**os.environ, "FASHION_DESKTOP_MODELS": str(tiny_models), "FASHION_DESKTOP_DATA_DIR": str(tmp_path),
-           "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}  # fmt: skip
+    env = {
+        **os.environ,
+        "FASHION_DESKTOP_MODELS": str(tiny_models),
+        "FASHION_DESKTOP_DATA_DIR": str(tmp_path),
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+    }
     env.pop("ORT_DISABLE_TELEMETRY", None)
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO, timeout=120, check=True

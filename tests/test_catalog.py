@@ -162,8 +162,12 @@ def test_kill_during_indexing_then_resume(tmp_path: Path, tiny_models: Path, emb
     for index in range(240):
         gradient(900, 700, seed=index).save(root / f"photo{index:03}.jpg", quality=90)
     env = {**os.environ, "FASHION_DESKTOP_MODELS": str(tiny_models)}
-    process = subprocess.Popen([sys.executable, "-m", "fashion_desktop", "index", str(root), "--batch-size", "4"],
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fashion_desktop", "index", str(root), "--batch-size", "4"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     database = store_dir_for(root) / DB_FILE
     indexed = 0
     deadline = time.monotonic() + 120

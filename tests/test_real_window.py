@@ -20,10 +20,21 @@ def test_real_window_shows_the_results(models_env: Path, tmp_path: Path) -> None
     shot = tmp_path / "window.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     result = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 1400x900x24", sys.executable, str(REPO / "tests" / "window_screenshot.py"),
-         str(shot)],
-        capture_output=True, text=True, env=env, timeout=240, cwd=REPO,
-    )  # fmt: skip
+        [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1400x900x24",
+            sys.executable,
+            str(REPO / "tests" / "window_screenshot.py"),
+            str(shot),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        cwd=REPO,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     state = json.loads(result.stdout.strip().splitlines()[-1])
     assert "error" not in state, state

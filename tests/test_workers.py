@@ -65,8 +65,9 @@ def test_search_worker_failures_become_messages(qtbot: QtBot, models_env: Path, 
     failures, opened = relay(worker.failed), relay(worker.opened)
     try:
         with qtbot.waitSignal(failures.got, timeout=10000) as failure:
-            QMetaObject.invokeMethod(worker, "open_catalog", Qt.ConnectionType.QueuedConnection,
-                                     Q_ARG(str, str(tmp_path / "missing")))  # fmt: skip
+            QMetaObject.invokeMethod(
+                worker, "open_catalog", Qt.ConnectionType.QueuedConnection, Q_ARG(str, str(tmp_path / "missing"))
+            )
         assert "catalog folder not found" in failure.args[0]
         catalog = make_catalog(tmp_path / "catalog", 3)
         with qtbot.waitSignal(opened.got, timeout=10000):

@@ -71,8 +71,12 @@ def main(out: Path) -> None:
                 top_left = window.view.viewport().mapToGlobal(rect.topLeft())
                 tiles.append([top_left.x(), top_left.y(), rect.width(), rect.height()])
         app.primaryScreen().grabWindow(0).save(str(out))
-        state.update(rows=window.results.rowCount(), tiles=tiles, viewport=[viewport.x(), viewport.y(),
-                     viewport.width(), viewport.height()], banner=window.banner.isVisible())  # fmt: skip
+        state.update(
+            rows=window.results.rowCount(),
+            tiles=tiles,
+            viewport=[viewport.x(), viewport.y(), viewport.width(), viewport.height()],
+            banner=window.banner.isVisible(),
+        )
         window.close()
         app.quit()
 

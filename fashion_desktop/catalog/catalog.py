@@ -23,10 +23,17 @@ from fashion_desktop.query import Query, load_query_image
 
 log = logging.getLogger("fashion_desktop.catalog")
 
-FILTER_ALIASES = {"folder": "folder"} | {f: f for f in STYLE_FIELDS} | {
-    "masterCategory": "master_category", "subCategory": "sub_category", "articleType": "article_type",
-    "baseColour": "base_colour", "productDisplayName": "product_display_name",
-}  # fmt: skip
+FILTER_ALIASES = (
+    {"folder": "folder"}
+    | {f: f for f in STYLE_FIELDS}
+    | {
+        "masterCategory": "master_category",
+        "subCategory": "sub_category",
+        "articleType": "article_type",
+        "baseColour": "base_colour",
+        "productDisplayName": "product_display_name",
+    }
+)
 
 
 class CatalogMissingError(FileNotFoundError):
@@ -69,9 +76,11 @@ class Catalog:
 
     # -- indexing -------------------------------------------------------------------------------------------
     def index(
-        self, control: IndexControl | None = None, on_progress: Callable[[IndexProgress], None] | None = None,
+        self,
+        control: IndexControl | None = None,
+        on_progress: Callable[[IndexProgress], None] | None = None,
         batch_size: int = 32,
-    ) -> IndexReport:  # fmt: skip
+    ) -> IndexReport:
         report = Indexer(self.store, self.embedder, batch_size=batch_size).run(control, on_progress)
         if self.import_styles() is None:
             self.store.refresh_text(self.store.ids_missing_text(), self.caption_model or "")
@@ -88,8 +97,9 @@ class Catalog:
         self.store.refresh_text(ids, self.caption_model or "")
         if imported.unreadable:
             log.warning("%s: %d rows could not be read: %s", path, len(imported.unreadable), imported.unreadable[:5])
-        log.info("%s: %d rows imported (%d with commas in the name recovered)", path, len(imported.rows),
-                 imported.recovered)  # fmt: skip
+        log.info(
+            "%s: %d rows imported (%d with commas in the name recovered)", path, len(imported.rows), imported.recovered
+        )
         return imported
 
     # -- searching ------------------------------------------------------------------------------------------
@@ -143,9 +153,14 @@ class Catalog:
         )
 
     def search_vectors(
-        self, queries: np.ndarray, k: int = 10, *, filters: dict[str, str] | None = None,
-        exclude: Sequence[int] = (), text: str | None = None,
-    ) -> list[SearchResult]:  # fmt: skip
+        self,
+        queries: np.ndarray,
+        k: int = 10,
+        *,
+        filters: dict[str, str] | None = None,
+        exclude: Sequence[int] = (),
+        text: str | None = None,
+    ) -> list[SearchResult]:
         """Items most like all of `queries` (unit vectors), best first."""
         allowed = self.allowed_ids(filters or {}, text)
         hits = self.search_index().search(combine_queries(queries), k, allowed=allowed, exclude=exclude)
@@ -234,13 +249,23 @@ class Catalog:
             "(SELECT content_hash FROM captions WHERE model=?) ORDER BY id",
             (self.caption_model,),
         ).fetchall()
-        return [Item(*(r[c] for c in ("id", "path", "size", "mtime_ns", "content_hash", "width", "height",
-                                       "status", "error"))) for r in rows]  # fmt: skip
+        return [
+            Item(
+                *(
+                    r[c]
+                    for c in ("id", "path", "size", "mtime_ns", "content_hash", "width", "height", "status", "error")
+                )
+            )
+            for r in rows
+        ]
 
     def caption_all(
-        self, captioner: Captioner, control: IndexControl | None = None,
-        on_progress: Callable[[int, int], None] | None = None, batch_size: int = 8,
-    ) -> int:  # fmt: skip
+        self,
+        captioner: Captioner,
+        control: IndexControl | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        batch_size: int = 8,
+    ) -> int:
         """The low-priority "caption everything" job: batches, pausable and cancellable between batches."""
         control = control or IndexControl()
         todo = self.uncaptioned(captioner)
@@ -263,17 +288,25 @@ class Catalog:
     def facets(self) -> dict[str, list[str]]:
         """Distinct metadata values per filterable field, for the window's filter menus."""
         return {
-            name: [str(r[0]) for r in self.store.db.execute(
-                f"SELECT DISTINCT {name} FROM styles WHERE {name} <> '' ORDER BY {name} LIMIT 200")]
+            name: [
+                str(r[0])
+                for r in self.store.db.execute(
+                    f"SELECT DISTINCT {name} FROM styles WHERE {name} <> '' ORDER BY {name} LIMIT 200"
+                )
+            ]
             for name in self.FACETS
-        }  # fmt: skip
+        }
 
     def status(self) -> dict[str, object]:
         counts = self.store.counts()
         return {
-            "catalog": str(self.root), "store": str(self.store.folder), "items": sum(counts.values()),
-            "indexed": counts.get("ok", 0), "pending": counts.get("pending", 0), "failed": counts.get("error", 0),
+            "catalog": str(self.root),
+            "store": str(self.store.folder),
+            "items": sum(counts.values()),
+            "indexed": counts.get("ok", 0),
+            "pending": counts.get("pending", 0),
+            "failed": counts.get("error", 0),
             "styles": int(self.store.db.execute("SELECT COUNT(*) FROM styles").fetchone()[0]),
             "captions": int(self.store.db.execute("SELECT COUNT(*) FROM captions").fetchone()[0]),
             "model": self.store.model_id,
-        }  # fmt: skip
+        }

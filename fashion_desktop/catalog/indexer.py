@@ -122,9 +122,14 @@ class Indexer:
                 self.store.compact_vectors()
         report.seconds = time.monotonic() - started
         log.info(
-            "indexed %s in %.1fs: %d embedded, %d reused, %d failed%s", self.store.root, report.seconds,
-            report.embedded, report.reused, len(report.failed), " (cancelled)" if report.cancelled else "",
-        )  # fmt: skip
+            "indexed %s in %.1fs: %d embedded, %d reused, %d failed%s",
+            self.store.root,
+            report.seconds,
+            report.embedded,
+            report.reused,
+            len(report.failed),
+            " (cancelled)" if report.cancelled else "",
+        )
         return report
 
     def _prepare(self, item: Item, known: set[str]) -> _Prepared:

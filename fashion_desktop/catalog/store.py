@@ -33,9 +33,16 @@ OPEN_LOCK = "open.lock"
 WRITE_LOCK = "write.lock"
 VECTORS_FILE = "vectors.f32"
 STYLE_FIELDS = (
-    "gender", "master_category", "sub_category", "article_type", "base_colour", "season", "year", "usage",
+    "gender",
+    "master_category",
+    "sub_category",
+    "article_type",
+    "base_colour",
+    "season",
+    "year",
+    "usage",
     "product_display_name",
-)  # fmt: skip
+)
 
 SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -163,9 +170,14 @@ class CatalogStore:
         with self.transaction(db):
             db.executemany(
                 "INSERT INTO meta(key, value) VALUES (?, ?)",
-                [("schema", str(SCHEMA_VERSION)), ("root", str(self.root)), ("model", self.model_id),
-                 ("dimension", str(self.dimension)), ("created", str(time.time()))],
-            )  # fmt: skip
+                [
+                    ("schema", str(SCHEMA_VERSION)),
+                    ("root", str(self.root)),
+                    ("model", self.model_id),
+                    ("dimension", str(self.dimension)),
+                    ("created", str(time.time())),
+                ],
+            )
         return db
 
     def _incompatibility(self, db: sqlite3.Connection) -> str | None:
@@ -248,8 +260,10 @@ class CatalogStore:
     def apply_scan(self, scanned: Sequence[ScannedFile]) -> ScanDiff:
         """Mark-and-sweep against a full scan: unchanged files (size + mtime) are kept, new or changed ones
         become pending, files no longer present leave the catalog. One transaction."""
-        known = {row["path"]: (row["size"], row["mtime_ns"], row["status"]) for row in self.db.execute(
-            "SELECT path, size, mtime_ns, status FROM items")}  # fmt: skip
+        known = {
+            row["path"]: (row["size"], row["mtime_ns"], row["status"])
+            for row in self.db.execute("SELECT path, size, mtime_ns, status FROM items")
+        }
         generation = int(self.db.execute("SELECT COALESCE(MAX(scan), 0) + 1 FROM items").fetchone()[0])
         diff = ScanDiff()
         with self.transaction():
@@ -384,8 +398,9 @@ class CatalogStore:
         del old
         with self.transaction():
             self.db.execute("UPDATE vectors SET row = -row - 1")
-            self.db.executemany("UPDATE vectors SET row=? WHERE content_hash=?",
-                                [(i, r[0]) for i, r in enumerate(rows)])  # fmt: skip
+            self.db.executemany(
+                "UPDATE vectors SET row=? WHERE content_hash=?", [(i, r[0]) for i, r in enumerate(rows)]
+            )
             os.replace(fresh, self._vectors_path)
 
     # -- captions and text ----------------------------------------------------------------------------------
@@ -477,5 +492,14 @@ class CatalogStore:
 
 
 def _item(row: sqlite3.Row) -> Item:
-    return Item(row["id"], row["path"], row["size"], row["mtime_ns"], row["content_hash"], row["width"],
-                row["height"], row["status"], row["error"])  # fmt: skip
+    return Item(
+        row["id"],
+        row["path"],
+        row["size"],
+        row["mtime_ns"],
+        row["content_hash"],
+        row["width"],
+        row["height"],
+        row["status"],
+        row["error"],
+    )

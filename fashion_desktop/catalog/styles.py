@@ -12,10 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 COLUMNS = {
-    "id": "stem", "gender": "gender", "masterCategory": "master_category", "subCategory": "sub_category",
-    "articleType": "article_type", "baseColour": "base_colour", "season": "season", "year": "year",
-    "usage": "usage", "productDisplayName": "product_display_name",
-}  # fmt: skip
+    "id": "stem",
+    "gender": "gender",
+    "masterCategory": "master_category",
+    "subCategory": "sub_category",
+    "articleType": "article_type",
+    "baseColour": "base_colour",
+    "season": "season",
+    "year": "year",
+    "usage": "usage",
+    "productDisplayName": "product_display_name",
+}
 FILE_NAME = "styles.csv"
 
 

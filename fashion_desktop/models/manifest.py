@@ -171,9 +171,15 @@ def describe_models() -> list[dict[str, Any]]:
         except ModelFilesError as exc:
             described.append({"model": name, "error": str(exc)})
             continue
-        described.append({
-            "model": manifest.model, "folder": str(folder), "source": manifest.source,
-            "revision": manifest.revision, "random_weights": manifest.random_weights,
-            "int8": manifest.int8_usable, "exporter": manifest.exporter,
-        })  # fmt: skip
+        described.append(
+            {
+                "model": manifest.model,
+                "folder": str(folder),
+                "source": manifest.source,
+                "revision": manifest.revision,
+                "random_weights": manifest.random_weights,
+                "int8": manifest.int8_usable,
+                "exporter": manifest.exporter,
+            }
+        )
     return described

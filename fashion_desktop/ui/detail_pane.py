@@ -29,8 +29,13 @@ class DetailPane(QWidget):
         self.path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         buttons = QHBoxLayout()
         self.buttons = {}
-        for name, action in (("Open", self.open_file), ("Reveal", self.reveal), ("Copy path", self.copy_path),
-                             ("Copy caption", self.copy_caption), ("More like this", self.more_like_this)):  # fmt: skip
+        for name, action in (
+            ("Open", self.open_file),
+            ("Reveal", self.reveal),
+            ("Copy path", self.copy_path),
+            ("Copy caption", self.copy_caption),
+            ("More like this", self.more_like_this),
+        ):
             button = QPushButton(name)
             button.clicked.connect(action)
             buttons.addWidget(button)

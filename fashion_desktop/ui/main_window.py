@@ -262,8 +262,9 @@ class MainWindow(QMainWindow):
     def more_like_this(self, item_id: Any) -> None:
         if not isinstance(item_id, int):
             return
-        path = next((r.path for r in map(self.results.result_at, range(self.results.rowCount()))
-                     if r.item_id == item_id), None)  # fmt: skip
+        path = next(
+            (r.path for r in map(self.results.result_at, range(self.results.rowCount())) if r.item_id == item_id), None
+        )
         self.query_area.show_images([QueryImage(path=path)] if path else [])
         self.submit(Query(item_ids=(item_id,), origin="more-like-this"))
 
@@ -398,8 +399,10 @@ class MainWindow(QMainWindow):
                 lines.append(f"{info['model']}: {info['error']}")
             else:
                 stand_in = " — RANDOM WEIGHTS (stand-in)" if info["random_weights"] else ""
-                lines.append(f"{info['model']}: {info['source']} (revision {info['revision'] or 'unpinned'}){stand_in}"
-                             f"\n  {info['folder']}, int8 {'in use' if info['int8'] else 'not used'}")  # fmt: skip
+                lines.append(
+                    f"{info['model']}: {info['source']} (revision {info['revision'] or 'unpinned'}){stand_in}"
+                    f"\n  {info['folder']}, int8 {'in use' if info['int8'] else 'not used'}"
+                )
         QMessageBox(
             QMessageBox.Icon.Information, "Models", "\n\n".join(lines) or "Not checked yet.", parent=self
         ).open()

@@ -108,9 +108,11 @@ class QueryArea(QWidget):
     def relative(self, selection: QRect) -> Region:
         image = QRectF(self._rects[0])
         return Region(
-            (selection.x() - image.x()) / image.width(), (selection.y() - image.y()) / image.height(),
-            selection.width() / image.width(), selection.height() / image.height(),
-        )  # fmt: skip
+            (selection.x() - image.x()) / image.width(),
+            (selection.y() - image.y()) / image.height(),
+            selection.width() / image.width(),
+            selection.height() / image.height(),
+        )
 
     def image_rect(self) -> QRect | None:
         return self._rects[0] if len(self._rects) == 1 else None

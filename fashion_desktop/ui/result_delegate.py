@@ -34,8 +34,9 @@ class ResultDelegate(QStyledItemDelegate):
         if isinstance(pixmap, QPixmap) and not pixmap.isNull():
             ratio = painter.device().devicePixelRatioF()  # HiDPI: scale to device pixels, draw at logical size
             side = round(IMAGE * ratio)
-            scaled = pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                                   Qt.TransformationMode.SmoothTransformation)  # fmt: skip
+            scaled = pixmap.scaled(
+                side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
             scaled.setDevicePixelRatio(ratio)
             width, height = round(scaled.width() / ratio), round(scaled.height() / ratio)
             x = rect.x() + (rect.width() - width) // 2
