@@ -7,4 +7,5 @@ bash scripts/system-deps.sh
 ruff check .
 ruff format --check .
 mypy
+lint-imports --no-cache
 QT_QPA_PLATFORM=offscreen python -m pytest "$@"

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,15 +28,19 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from common import closing_line  # noqa: E402
 
 STARTUP = """
-import sys, time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-from fashion_desktop.ui.app import run_window
-def shown(window):
-    QApplication.processEvents()
-    print("shown", flush=True)
-    QTimer.singleShot(0, QApplication.quit)
-run_window(None, on_shown=shown)
+from fashion_desktop.app.environment import app_paths
+from fashion_desktop.app.window import run_window
+app = QApplication([])
+def quit_once_shown():  # the first event-loop turn comes right after the window is shown
+    if any(widget.isVisible() for widget in app.topLevelWidgets()):
+        print("shown", flush=True)
+        app.quit()
+    else:
+        QTimer.singleShot(1, quit_once_shown)
+QTimer.singleShot(0, quit_once_shown)
+run_window(app_paths(), None)
 """
 
 
@@ -56,17 +62,17 @@ def build_big_catalog(root: Path, items: int) -> None:
     import numpy as np
     from index import clustered_vectors
 
+    from fashion_desktop.app.environment import app_paths
     from fashion_desktop.catalog.catalog import Catalog
     from fashion_desktop.catalog.scan import scan
     from fashion_desktop.catalog.store import IndexResult
-    from fashion_desktop.models.embedder import ImageEmbedder
-    from fashion_desktop.sample import sample_catalog_dir
 
-    samples = sorted(sample_catalog_dir().rglob("*.jpg"))
+    paths = app_paths()
+    samples = sorted(paths.sample_catalog.rglob("*.jpg"))
     root.mkdir(parents=True)
     for index in range(items):
         os.symlink(samples[index % len(samples)], root / f"look{index:06}.jpg")
-    catalog = Catalog(root, ImageEmbedder())
+    catalog = Catalog.open(root, paths)
     catalog.store.apply_scan(list(scan(root)))
     pending = catalog.store.items_with_status("pending")
     vectors = clustered_vectors(len(pending), seed=4)
@@ -104,11 +110,11 @@ class StallMeter:
         return self.worst
 
 
-def wait(app: object, condition: object, timeout: float = 600.0) -> None:
+def wait(condition: Callable[[], bool], timeout: float = 600.0) -> None:
     from PySide6.QtWidgets import QApplication
 
     deadline = time.perf_counter() + timeout
-    while not condition():  # type: ignore[operator]
+    while not condition():
         QApplication.processEvents()
         time.sleep(0.001)
         if time.perf_counter() > deadline:
@@ -144,30 +150,36 @@ def main() -> None:
     )
     from PySide6.QtWidgets import QApplication
 
-    from fashion_desktop.query import QueryImage
-    from fashion_desktop.sample import sample_catalog_dir
+    from fashion_desktop.app.environment import app_paths
+    from fashion_desktop.catalog.query import QueryImage
     from fashion_desktop.settings import Settings
-    from fashion_desktop.ui.app import Engine
     from fashion_desktop.ui.main_window import MainWindow
     from fashion_desktop.ui.results_model import CaptionRole
+    from fashion_desktop.workers.engine import WorkerThreads
 
-    app = QApplication(sys.argv[:1])
-    window = MainWindow(Settings(results_count=24, captions=False), big)
+    paths = app_paths()
+    app = QApplication(sys.argv[:1])  # noqa: F841 - kept alive for the whole benchmark
+    window = MainWindow(Settings(results_count=24, captions=False), paths, big)
     window.show()
+    answers: list[int] = []  # one entry per answer shown in the grid
+    window.results.modelReset.connect(lambda: answers.append(window.results.rowCount()))
+
+    def answered(ask: Callable[[], None]) -> None:
+        answers.clear()
+        ask()
+        wait(lambda: bool(answers))
+
     started = time.perf_counter()
-    window.attach_engine(Engine(None))
-    wait(
-        app, lambda: window.progress_label.text().startswith("Up to date") and "items indexed" in window.message.text()
-    )
+    window.attach_workers(WorkerThreads(paths, None))
+    wait(lambda: window.progress_label.text().startswith("Up to date") and "items indexed" in window.message.text())
     figures["catalog_usable_s"] = time.perf_counter() - started
     print(f"{args.items}-item catalog open and up to date after {figures['catalog_usable_s']:.1f} s")
 
     drops = []
-    queries = sorted(sample_catalog_dir().rglob("*.jpg"))[:6]
+    queries = sorted(paths.sample_catalog.rglob("*.jpg"))[:6]
     for query in queries:
         start = time.perf_counter()
-        window.ask([QueryImage(path=query)], origin="drop")
-        wait(app, lambda: window.answered == window.query)
+        answered(partial(window.ask, [QueryImage(path=query)], origin="drop"))
         QApplication.processEvents()
         drops.append(time.perf_counter() - start)
     figures["drop_to_results_ms"] = 1000 * statistics.median(drops[1:])
@@ -186,25 +198,21 @@ def main() -> None:
         image.save(fresh / f"new{index:04}.jpg", quality=90)
     window.open_catalog(str(fresh))
     meter.start()
-    wait(app, lambda: window.progress_label.text().startswith("Up to date"))
+    wait(lambda: window.progress_label.text().startswith("Up to date"))
     figures["worst_stall_indexing_ms"] = 1000 * meter.stop()
     print(f"Worst GUI stall while indexing {args.fresh_photos} photos: {figures['worst_stall_indexing_ms']:.0f} ms")
 
     window.captions_action.setChecked(True)
     window.settings.captions = True
     meter.start()
-    window.ask([QueryImage(path=queries[0])], origin="drop")
-    wait(app, lambda: window.answered == window.query and window.results.rowCount() > 0)
-    wait(app, lambda: all(window.results.index(r).data(CaptionRole) for r in range(min(8, window.results.rowCount()))))
+    answered(lambda: window.ask([QueryImage(path=queries[0])], origin="drop"))
+    wait(lambda: all(window.results.index(r).data(CaptionRole) for r in range(min(8, window.results.rowCount()))))
     figures["worst_stall_captioning_ms"] = 1000 * meter.stop()
     print(f"Worst GUI stall while captioning 8 results: {figures['worst_stall_captioning_ms']:.0f} ms")
 
     window.open_catalog(str(big))
-    wait(
-        app, lambda: window.progress_label.text().startswith("Up to date") and "items indexed" in window.message.text()
-    )
-    window.ask([QueryImage(path=queries[1])], origin="drop")
-    wait(app, lambda: window.answered == window.query)
+    wait(lambda: window.progress_label.text().startswith("Up to date") and "items indexed" in window.message.text())
+    answered(lambda: window.ask([QueryImage(path=queries[1])], origin="drop"))
     figures["peak_rss_mib"] = peak_rss_mib()
     print(f"Peak memory with both models and the {args.items}-item catalog: {figures['peak_rss_mib']:.0f} MiB")
     window.close()

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import json
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+from fashion_desktop.paths import AppPaths
+from fashion_desktop.sample import sample_catalog_dir
 
 
 def interleaved(candidates: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
@@ -30,6 +35,11 @@ def report(title: str, medians: dict[str, float], baseline: str, per: int = 1) -
             f"  {name:<28} {1000 * seconds / per:9.1f} ms{'/item' if per > 1 else '     '}  {ratio:5.2f}x vs {baseline}"
         )
     return {name: medians[baseline] / seconds for name, seconds in medians.items() if name != baseline}
+
+
+def bench_paths(models: Path) -> AppPaths:
+    """A throw-away data directory and the given models folder (benchmarks never touch the real data)."""
+    return AppPaths(Path(tempfile.mkdtemp(prefix="fd-bench-data-")), (models,), sample_catalog_dir())
 
 
 def closing_line(figures: dict[str, object]) -> None:

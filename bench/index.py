@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
 
 import numpy as np  # noqa: E402
-from common import closing_line  # noqa: E402
+from common import bench_paths, closing_line  # noqa: E402
 
 DIM = 2048
 
@@ -72,7 +72,7 @@ def bench_indexing(models: Path, counts: dict[str, int]) -> dict[str, float]:
             embedder = ImageEmbedder(models / "resnet50", variant="fp32", threads=2)
             embedder.load()
             start = time.perf_counter()
-            report = Catalog(folder, embedder).index()
+            report = Catalog.open(folder, bench_paths(models), embedder=embedder).index()
             app_seconds = time.perf_counter() - start
             assert report.embedded == len(files), report
             print(f"\nIndexing {len(files)} {label} JPEGs {size[0]}×{size[1]}")
@@ -162,7 +162,8 @@ def bench_search(sizes: list[int], queries: int = 30) -> dict[str, float]:
 
 def bench_store_load(count: int = 44_000) -> dict[str, float]:
     """Time to load 44k vectors from a catalog store, in a fresh process (cold import, warm page cache)."""
-    from fashion_desktop.catalog.store import CatalogStore, IndexResult, ScannedFile
+    from fashion_desktop.catalog.scan import ScannedFile
+    from fashion_desktop.catalog.store import CatalogStore, IndexResult
 
     with tempfile.TemporaryDirectory() as tmp:
         store = CatalogStore(Path(tmp) / "store", Path(tmp), "bench-model", DIM)

@@ -14,6 +14,8 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,14 +49,12 @@ def bench_embeddings(models: Path, rounds: int) -> dict[str, float]:
     for batch in (1, 16):
         pixels = processor(images=images[:batch], return_tensors="pt")["pixel_values"]
         array = pixels.numpy()
-        medians = interleaved(
-            {
-                "pytorch eager": lambda p=pixels: resnet.torch_pooled(model, p),
-                "onnxruntime fp32": lambda a=array: fp32.embed_pixels(a),
-                "onnxruntime int8 (QDQ U8S8)": lambda a=array: int8.embed_pixels(a),
-            },
-            rounds,
-        )
+        candidates: dict[str, Callable[[], object]] = {
+            "pytorch eager": partial(resnet.torch_pooled, model, pixels),
+            "onnxruntime fp32": partial(fp32.embed_pixels, array),
+            "onnxruntime int8 (QDQ U8S8)": partial(int8.embed_pixels, array),
+        }
+        medians = interleaved(candidates, rounds)
         ratios = report(f"ResNet50 embedding, batch {batch}", medians, "pytorch eager", per=batch)
         figures[f"embed_b{batch}_ms_per_image_ort_fp32"] = 1000 * medians["onnxruntime fp32"] / batch
         figures[f"embed_b{batch}_speedup_fp32"] = ratios["onnxruntime fp32"]
@@ -117,19 +117,21 @@ def bench_captions(models: Path, rounds: int) -> dict[str, float]:
 
 # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss carries over the parent's peak across fork + exec.
 PEAK_SCRIPT = """
+import sys
+from pathlib import Path
 from PIL import Image
 from fashion_desktop.models import Captioner, ImageEmbedder
 image = Image.new("RGB", (640, 800), (120, 60, 200))
-embedder, captioner = ImageEmbedder(variant="fp32"), Captioner(variant="fp32")
+models = Path(sys.argv[1])
+embedder, captioner = ImageEmbedder(models / "resnet50", variant="fp32"), Captioner(models / "blip", variant="fp32")
 embedder.embed([image] * 16); captioner.caption([image], beams=3)
 print([int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0])
 """
 
 
 def peak_memory_mib(models: Path) -> float:
-    env = {**os.environ, "FASHION_DESKTOP_MODELS": str(models)}
     out = subprocess.run(
-        [sys.executable, "-c", PEAK_SCRIPT], env=env, cwd=REPO, capture_output=True, text=True, check=True
+        [sys.executable, "-c", PEAK_SCRIPT, str(models)], cwd=REPO, capture_output=True, text=True, check=True
     )
     return int(out.stdout.strip().splitlines()[-1]) / 1024
 

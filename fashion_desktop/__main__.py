@@ -1,3 +1,3 @@
-from fashion_desktop.cli import main
+from fashion_desktop.app.cli import main
 
 raise SystemExit(main())

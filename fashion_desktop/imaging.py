@@ -16,6 +16,9 @@ from PIL import Image, ImageOps
 
 ImageSource = str | Path | bytes | BinaryIO | Image.Image
 
+# The file types a catalog holds and a query may be: the scan, drops, pastes and the Open dialog all use this list.
+IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+
 _SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
 
 

@@ -10,23 +10,20 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from fashion_desktop import paths
-
-LOG_FILE = "fashion-desktop.log"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
 
 ErrorListener = Callable[[str], None]
 _listeners: list[ErrorListener] = []
 
 
-def setup(level: int = logging.INFO, log_dir: Path | None = None) -> Path | None:
-    """Log to a rotating file in the data directory and install the excepthooks. Returns the log file path."""
+def setup(target: Path, level: int = logging.INFO) -> Path | None:
+    """Log to the rotating file `target` (AppPaths.log_file) and install the excepthooks. Returns the log file, or
+    None when it cannot be written (said on stderr: a read-only home must not stop the app)."""
     root = logging.getLogger("fashion_desktop")
     root.setLevel(level)
     sys.excepthook = _excepthook
     threading.excepthook = _thread_excepthook
-    folder = log_dir if log_dir is not None else paths.log_dir()
-    target = folder / LOG_FILE
+    folder = target.parent
     for old in [h for h in root.handlers if isinstance(h, logging.handlers.RotatingFileHandler)]:
         if Path(old.baseFilename) == target:
             return target
@@ -35,7 +32,7 @@ def setup(level: int = logging.INFO, log_dir: Path | None = None) -> Path | None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(target, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-    except OSError as exc:  # a read-only home must not stop the app; say so on stderr
+    except OSError as exc:
         print(f"fashion-desktop: cannot write log file in {folder}: {exc}", file=sys.stderr)
         return None
     handler.setFormatter(logging.Formatter(_FORMAT))
@@ -51,12 +48,6 @@ def add_error_listener(listener: ErrorListener) -> None:
 def remove_error_listener(listener: ErrorListener) -> None:
     if listener in _listeners:
         _listeners.remove(listener)
-
-
-def report_error(message: str) -> None:
-    logging.getLogger("fashion_desktop.errors").error(message)
-    for listener in list(_listeners):
-        listener(message)
 
 
 def _excepthook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:

@@ -1,55 +1,51 @@
-"""Every filesystem location the app uses, in one place.
+"""Every filesystem location the app uses, as one value passed to whatever needs it.
 
-Each can be overridden by an environment variable so tests and portable installs can redirect them.
+Nothing below the entry points reads the environment: `fashion_desktop.app.environment` builds an `AppPaths` once
+(from the environment, the platform's user data folder and the installed bundle) and hands it down, as rclip
+injects its paths. Tests and the self-test build their own.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 APP_NAME = "fashion-desktop"
 MODELS_ENV = "FASHION_DESKTOP_MODELS"
 DATA_DIR_ENV = "FASHION_DESKTOP_DATA_DIR"
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+LOG_FILE = "fashion-desktop.log"
+SETTINGS_FILE = "settings.json"
 
 
-def data_dir() -> Path:
-    """Where catalogs, caches and logs live; never inside a user's catalog folder."""
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_data_dir
+@dataclass(frozen=True)
+class AppPaths:
+    """Where the app keeps its own state (never inside a catalog folder) and where it looks for models."""
 
-    return Path(user_data_dir(APP_NAME, appauthor=False))
+    data_dir: Path
+    models_search_path: tuple[Path, ...]  # folders holding resnet50/ and blip/, searched in order
+    sample_catalog: Path
 
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
 
-def log_dir() -> Path:
-    return data_dir() / "logs"
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / LOG_FILE
 
+    @property
+    def settings_file(self) -> Path:
+        return self.data_dir / SETTINGS_FILE
 
-def bundled_models_dir() -> Path | None:
-    """Models shipped inside a frozen (PyInstaller) bundle, if this is one."""
-    bundle_root = getattr(sys, "_MEIPASS", None)
-    if bundle_root is None:
-        return None
-    return Path(bundle_root) / "models" / "onnx"
+    @property
+    def catalogs_dir(self) -> Path:
+        """One store folder per catalog below this (see catalog.store.store_dir_for)."""
+        return self.data_dir / "catalogs"
 
+    @property
+    def thumbnails_dir(self) -> Path:
+        return self.data_dir / "thumbnails"
 
-def repo_models_dir() -> Path:
-    return REPO_ROOT / "models" / "onnx"
-
-
-def models_dir_candidates() -> list[Path]:
-    """Model folders in search order: the environment variable, the installed bundle, the repo."""
-    candidates: list[Path] = []
-    override = os.environ.get(MODELS_ENV)
-    if override:
-        candidates.append(Path(override).expanduser())
-    bundled = bundled_models_dir()
-    if bundled is not None:
-        candidates.append(bundled)
-    candidates.append(repo_models_dir())
-    return candidates
+    def with_data_dir(self, data_dir: Path) -> AppPaths:
+        return AppPaths(data_dir, self.models_search_path, self.sample_catalog)

@@ -8,10 +8,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from fashion_desktop import paths
-
 log = logging.getLogger("fashion_desktop.settings")
-SETTINGS_FILE = "settings.json"
 
 
 @dataclass
@@ -24,8 +21,8 @@ class Settings:
     window_geometry: str | None = None  # Qt's saveGeometry(), base64
 
     @classmethod
-    def load(cls, folder: Path | None = None) -> Settings:
-        path = (folder or paths.data_dir()) / SETTINGS_FILE
+    def load(cls, path: Path) -> Settings:
+        """The settings in `path` (AppPaths.settings_file); defaults when there are none or they are unreadable."""
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -38,14 +35,13 @@ class Settings:
         settings.results_count = min(max(int(settings.results_count), 1), 200)
         return settings
 
-    def save(self, folder: Path | None = None) -> None:
+    def save(self, path: Path) -> None:
         """Write atomically, so a crash mid-write never leaves half a file."""
-        target = folder or paths.data_dir()
         try:
-            target.mkdir(parents=True, exist_ok=True)
-            temporary = target / f".{SETTINGS_FILE}.tmp"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.tmp")
             temporary.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-            os.replace(temporary, target / SETTINGS_FILE)
+            os.replace(temporary, path)
         except OSError as exc:
             log.warning("settings not saved: %s", exc)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -67,7 +66,3 @@ def _verdict(model_dir: Path, count: int, meets_bars: bool, metrics: dict[str, f
         reason = "meets the bars" if passed else "below the bars; fp32 stays in use"
     log.info("%s int8 on %d images: %s (%s)", manifest.model, count, metrics, reason)
     return Int8Quality(passed=passed, reason=reason, images=count, metrics=metrics)
-
-
-def bars() -> dict[str, Any]:
-    return {"top10_overlap": MIN_NEIGHBOUR_OVERLAP, "identical_captions": MIN_IDENTICAL_CAPTIONS}

@@ -1,6 +1,6 @@
 """int8 variants: static QDQ for ResNet (U8 activations, S8 per-channel weights), dynamic MatMul for BLIP.
 
-Measured on these machines (../shared/FINDINGS.md): static S8S8 gave no speed-up and dynamic quantization of
+Measured on 2-core x86 machines (bench/models.py): static S8S8 gave no speed-up and dynamic quantization of
 convolutions (ConvInteger) is 6-8x slower, hence these two choices.
 """
 

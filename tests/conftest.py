@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pytest.monkeypatch import MonkeyPatch
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach for the network
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
+from fashion_desktop.paths import DATA_DIR_ENV, MODELS_ENV, AppPaths
+from fashion_desktop.sample import sample_catalog_dir
+from model_export.common import Source
+from tests.support import TorchModel
 
-REPO = Path(__file__).resolve().parent.parent
+_session_environment = MonkeyPatch()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before collection (test modules import transformers, which reads these once): no test reaches for the
+    network, and Qt runs offscreen unless a test says otherwise."""
+    _session_environment.setenv("HF_HUB_OFFLINE", "1")
+    _session_environment.setenv("TRANSFORMERS_OFFLINE", "1")
+    _session_environment.setenv("QT_QPA_PLATFORM", "offscreen")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    _session_environment.undo()
 
 
 @pytest.fixture(autouse=True)
-def _isolated_paths(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test writes into the real data directory."""
-    monkeypatch.setenv("FASHION_DESKTOP_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test writes into the real data directory; the command line (which reads the environment) agrees."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv(DATA_DIR_ENV, str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -33,23 +48,28 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def app_paths(data_dir: Path, tiny_models: Path) -> AppPaths:
+    """What the composition root would build, with a temporary data directory and the tiny models."""
+    return AppPaths(data_dir, (tiny_models,), sample_catalog_dir())
+
+
+@pytest.fixture
 def models_env(tiny_models: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("FASHION_DESKTOP_MODELS", str(tiny_models))
+    """For code that starts at the command line and so finds the models through the environment."""
+    monkeypatch.setenv(MODELS_ENV, str(tiny_models))
     yield tiny_models
 
 
 @pytest.fixture(scope="session")
-def torch_resnet():  # type: ignore[no-untyped-def]
+def torch_resnet() -> TorchModel:
     """The exported tiny ResNet rebuilt in PyTorch (construction is seeded, so weights are identical)."""
     from model_export import resnet
-    from model_export.common import Source
 
     return resnet.load(Source("microsoft/resnet-50", random_weights="tiny"))
 
 
 @pytest.fixture(scope="session")
-def torch_blip():  # type: ignore[no-untyped-def]
+def torch_blip() -> TorchModel:
     from model_export import blip
-    from model_export.common import Source
 
     return blip.load(Source("Salesforce/blip-image-captioning-base", random_weights="tiny"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -22,7 +23,7 @@ def write_awkward_images(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
 
-    def save(name: str, image: Image.Image, **kwargs: object) -> None:
+    def save(name: str, image: Image.Image, **kwargs: Any) -> None:
         files[name] = folder / name
         image.save(files[name], **kwargs)
 

@@ -9,18 +9,22 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import time
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from fashion_desktop.catalog.catalog import Catalog, CatalogMissingError
-from fashion_desktop.catalog.indexer import IndexControl
-from fashion_desktop.catalog.store import DB_FILE, store_dir_for
+from fashion_desktop.catalog.indexer import IndexControl, IndexProgress, IndexReport
+from fashion_desktop.catalog.store import DB_FILE, CatalogStore, IndexResult, store_dir_for
+from fashion_desktop.imaging import ImageSource
 from fashion_desktop.models.captioner import Captioner
 from fashion_desktop.models.embedder import ImageEmbedder
+from fashion_desktop.paths import AppPaths
 from tests.images import gradient
 
 STYLES = """id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName
@@ -45,9 +49,26 @@ def make_catalog(root: Path, count: int = 12, size: tuple[int, int] = (160, 200)
     return root
 
 
+OpenCatalog = Callable[[Path], Catalog]
+
+
 @pytest.fixture
 def embedder(tiny_models: Path) -> ImageEmbedder:
     return ImageEmbedder(tiny_models / "resnet50", variant="fp32")
+
+
+@pytest.fixture
+def open_catalog(app_paths: AppPaths, embedder: ImageEmbedder) -> Iterator[OpenCatalog]:
+    """Catalog.open with the shared fp32 embedder; every catalog opened is closed after the test."""
+    opened: list[Catalog] = []
+
+    def open_one(root: Path) -> Catalog:
+        opened.append(Catalog.open(root, app_paths, embedder=embedder))
+        return opened[-1]
+
+    yield open_one
+    for catalog in opened:
+        catalog.close()
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:
@@ -60,11 +81,11 @@ def vectors_by_path(catalog: Catalog) -> dict[str, np.ndarray]:
     return {items[int(i)].path: v for i, v in zip(ids, vectors, strict=True)}
 
 
-def test_first_index_then_search(tmp_path: Path, embedder: ImageEmbedder) -> None:
+def test_first_index_then_search(tmp_path: Path, open_catalog: OpenCatalog) -> None:
     root = make_catalog(tmp_path / "catalog")
     before = snapshot(root)
-    catalog = Catalog(root, embedder)
-    progress = []
+    catalog = open_catalog(root)
+    progress: list[IndexProgress] = []
     report = catalog.index(on_progress=progress.append, batch_size=5)
     assert report.scan.new == 12 and report.embedded == 12 and not report.failed
     assert [p.done for p in progress] == [5, 10, 12] and progress[-1].total == 12
@@ -82,9 +103,9 @@ def test_first_index_then_search(tmp_path: Path, embedder: ImageEmbedder) -> Non
     assert not any(p.name.endswith(("sqlite", ".f32")) for p in root.rglob("*"))
 
 
-def test_incremental_add_modify_delete_rename(tmp_path: Path, embedder: ImageEmbedder) -> None:
+def test_incremental_add_modify_delete_rename(tmp_path: Path, open_catalog: OpenCatalog) -> None:
     root = make_catalog(tmp_path / "catalog")
-    catalog = Catalog(root, embedder)
+    catalog = open_catalog(root)
     catalog.index()
     old = vectors_by_path(catalog)
 
@@ -100,11 +121,11 @@ def test_incremental_add_modify_delete_rename(tmp_path: Path, embedder: ImageEmb
     assert "tops/look7.jpg" not in now and "tops/new.jpg" in now
     assert not np.allclose(now["tops/look5.jpg"], old["tops/look5.jpg"])
     assert catalog.index().scan.unchanged == 12
-    fresh = Catalog(root, embedder)
+    fresh = open_catalog(root)
     assert fresh.search_images([root / "tops" / "new.jpg"], k=3)[0].path != root / "tops" / "new.jpg"
 
 
-def test_bad_files_are_skipped_with_reasons(tmp_path: Path, embedder: ImageEmbedder) -> None:
+def test_bad_files_are_skipped_with_reasons(tmp_path: Path, open_catalog: OpenCatalog) -> None:
     root = make_catalog(tmp_path / "catalog", count=4)
     good = (root / "tops" / "look1.jpg").read_bytes()
     (root / "zero.jpg").write_bytes(b"")
@@ -112,16 +133,16 @@ def test_bad_files_are_skipped_with_reasons(tmp_path: Path, embedder: ImageEmbed
     (root / "text.png").write_text("hello, not a png")
     (root / "corrupt.jpg").write_bytes(good[:200] + bytes(range(256)) * 20)
     Image.new("1", (12000, 11000)).save(root / "bomb.png")  # 132 megapixels, tiny on disk
-    report = Catalog(root, embedder).index()
+    report = open_catalog(root).index()
     reasons = dict(report.failed)
     assert set(reasons) == {"zero.jpg", "truncated.jpg", "text.png", "corrupt.jpg", "bomb.png"}
     assert reasons["zero.jpg"] == "empty file" and "too large" in reasons["bomb.png"]
     assert report.embedded == 4
-    assert Catalog(root, embedder).status()["failed"] == 5
+    assert open_catalog(root).status()["failed"] == 5
 
 
 def test_crash_between_vector_write_and_commit_then_resume(
-    tmp_path: Path, embedder: ImageEmbedder, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, open_catalog: OpenCatalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = make_catalog(tmp_path / "catalog", count=20)
     reference_dir = tmp_path / "reference"
@@ -132,22 +153,22 @@ def test_crash_between_vector_write_and_commit_then_resume(
     original = store_module.CatalogStore.record_results
     calls = {"n": 0}
 
-    def crash_on_third(self, results, vectors):  # type: ignore[no-untyped-def]
+    def crash_on_third(self: CatalogStore, results: Sequence[IndexResult], vectors: np.ndarray) -> None:
         calls["n"] += 1
         if calls["n"] == 3:
             self.append_vectors(vectors)  # vectors reach the file, the transaction never commits
             raise KeyboardInterrupt("simulated crash")
-        return original(self, results, vectors)
+        original(self, results, vectors)
 
     monkeypatch.setattr(store_module.CatalogStore, "record_results", crash_on_third)
     with pytest.raises(KeyboardInterrupt):
-        Catalog(root, embedder).index(batch_size=4)
+        open_catalog(root).index(batch_size=4)
     monkeypatch.setattr(store_module.CatalogStore, "record_results", original)
-    resumed = Catalog(root, embedder)
+    resumed = open_catalog(root)
     assert resumed.status()["indexed"] == 8
     report = resumed.index(batch_size=4)
     assert report.embedded == 12
-    reference = Catalog(reference_dir, embedder)
+    reference = open_catalog(reference_dir)
     reference.index(batch_size=4)
     got, want = vectors_by_path(resumed), vectors_by_path(reference)
     assert got.keys() == want.keys()
@@ -156,7 +177,9 @@ def test_crash_between_vector_write_and_commit_then_resume(
     assert resumed.store.garbage_rows() == 0
 
 
-def test_kill_during_indexing_then_resume(tmp_path: Path, tiny_models: Path, embedder: ImageEmbedder) -> None:
+def test_kill_during_indexing_then_resume(
+    tmp_path: Path, tiny_models: Path, open_catalog: OpenCatalog, embedder: ImageEmbedder, app_paths: AppPaths
+) -> None:
     root = tmp_path / "catalog"
     root.mkdir()
     for index in range(240):
@@ -166,58 +189,107 @@ def test_kill_during_indexing_then_resume(tmp_path: Path, tiny_models: Path, emb
         [sys.executable, "-m", "fashion_desktop", "index", str(root), "--batch-size", "4"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
-    database = store_dir_for(root) / DB_FILE
+    assert process.stderr is not None
     indexed = 0
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        if database.exists():
-            try:
-                with sqlite3.connect(database, timeout=1) as db:
-                    indexed = db.execute("SELECT COUNT(*) FROM items WHERE status='ok'").fetchone()[0]
-            except sqlite3.OperationalError:
-                indexed = 0
+    for line in process.stderr:  # "indexed 12/240 (…)" after each committed batch (stderr is not a terminal)
+        if line.startswith("indexed "):
+            indexed = int(line.split()[1].split("/")[0])
             if indexed >= 12:
                 break
-        time.sleep(0.005)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert 12 <= indexed < 240, f"could not kill mid-run (indexed {indexed})"
-    resumed = Catalog(root, embedder)
+    with sqlite3.connect(store_dir_for(app_paths.catalogs_dir, root) / DB_FILE) as db:
+        committed = db.execute("SELECT COUNT(*) FROM items WHERE status='ok'").fetchone()[0]
+    assert indexed <= committed < 240, "every batch reported was committed before the kill"
+    resumed = open_catalog(root)
     report = resumed.index()
     assert report.scan.unchanged == 240 and report.embedded < 240 - 11
     assert resumed.status()["indexed"] == 240
-    again = Catalog(root, embedder)
+    again = open_catalog(root)
     ids, vectors = again.store.load_vectors()
     direct = embedder.embed([root / item.path for item in again.store.items(list(ids)).values()])
     np.testing.assert_allclose(vectors, direct, atol=1e-5)
 
 
-def test_pause_resume_and_cancel(tmp_path: Path, embedder: ImageEmbedder) -> None:
+def test_cancel_stops_between_batches_and_the_next_run_continues(tmp_path: Path, open_catalog: OpenCatalog) -> None:
     root = make_catalog(tmp_path / "catalog", count=12)
     control = IndexControl()
-    seen = []
+    seen: list[int] = []
 
-    def on_progress(progress):  # type: ignore[no-untyped-def]
+    def on_progress(progress: IndexProgress) -> None:
         seen.append(progress.done)
         if progress.done == 4:
             control.cancel()
 
-    report = Catalog(root, embedder).index(control, on_progress, batch_size=4)
+    report = open_catalog(root).index(control, on_progress, batch_size=4)
     assert report.cancelled and seen == [4]
-    assert Catalog(root, embedder).index().embedded == 8
-    paused = IndexControl()
-    paused.pause()
-    assert paused.paused
-    paused.resume()
-    assert not paused.checkpoint()
+    assert open_catalog(root).index().embedded == 8
 
 
-def test_styles_csv_with_unquoted_commas(tmp_path: Path, embedder: ImageEmbedder) -> None:
+def index_in_a_thread(
+    root: Path, app_paths: AppPaths, embedder: ImageEmbedder, control: IndexControl, **options: Any
+) -> tuple[threading.Thread, list[IndexReport]]:
+    """Index as the window's worker does: on another thread, with that thread's own store connection."""
+    reports: list[IndexReport] = []
+
+    def run() -> None:
+        catalog = Catalog.open(root, app_paths, embedder=embedder)
+        try:
+            reports.append(catalog.index(control, batch_size=4, **options))
+        finally:
+            catalog.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, reports
+
+
+def test_paused_indexing_waits_until_resumed(
+    tmp_path: Path, open_catalog: OpenCatalog, app_paths: AppPaths, embedder: ImageEmbedder
+) -> None:
+    """Paused after the first batch: no further batch is embedded or committed until resume."""
+    root = make_catalog(tmp_path / "catalog", count=12)
+    observer = open_catalog(root)
+    control = IndexControl()
+    first_batch_done = threading.Event()
+    seen: list[int] = []
+
+    def on_progress(progress: IndexProgress) -> None:
+        seen.append(progress.done)
+        if progress.done == 4:
+            control.pause()
+            first_batch_done.set()
+
+    worker, reports = index_in_a_thread(root, app_paths, embedder, control, on_progress=on_progress)
+    assert first_batch_done.wait(60)
+    worker.join(timeout=1.0)  # had it not waited, the 8 remaining files would be indexed well within this
+    assert worker.is_alive() and seen == [4]
+    assert observer.status()["indexed"] == 4
+    control.resume()
+    worker.join(timeout=60)
+    assert not worker.is_alive() and seen == [4, 8, 12]
+    assert reports[0].embedded == 12 and not reports[0].cancelled
+    assert observer.status()["indexed"] == 12
+
+
+def test_cancel_releases_a_paused_run(tmp_path: Path, app_paths: AppPaths, embedder: ImageEmbedder) -> None:
+    root = make_catalog(tmp_path / "catalog", count=8)
+    control = IndexControl()
+    control.pause()
+    worker, reports = index_in_a_thread(root, app_paths, embedder, control)
+    control.cancel()
+    worker.join(timeout=60)
+    assert not worker.is_alive() and reports[0].cancelled and reports[0].embedded == 0
+
+
+def test_styles_csv_with_unquoted_commas(tmp_path: Path, open_catalog: OpenCatalog) -> None:
     root = make_catalog(tmp_path / "catalog", count=4)
     (root / "styles.csv").write_text(STYLES)
-    catalog = Catalog(root, embedder)
+    catalog = open_catalog(root)
     catalog.index()
     imported = catalog.import_styles()
     assert imported is not None and len(imported.rows) == 3 and imported.recovered == 2
@@ -236,61 +308,67 @@ def test_styles_csv_with_unquoted_commas(tmp_path: Path, embedder: ImageEmbedder
         catalog.search_images([root / "tops/look1.jpg"], filters={"colour": "red"})
 
 
-def test_captions_cached_and_survive_renames(tmp_path: Path, embedder: ImageEmbedder, tiny_models: Path) -> None:
+def test_captions_cached_and_survive_renames(tmp_path: Path, open_catalog: OpenCatalog, tiny_models: Path) -> None:
     root = make_catalog(tmp_path / "catalog", count=4)
-    catalog = Catalog(root, embedder)
+    catalog = open_catalog(root)
     catalog.index()
     captioner = Captioner(tiny_models / "blip", variant="fp32")
     items = list(catalog.store.items_by_path().values())
-    first = catalog.captions_for(items, captioner)
+    first = catalog.captions_for([item.id for item in items], captioner)
     assert len(first) == 4 and all(first.values())
-    calls = []
+    calls: list[Sequence[ImageSource]] = []
     original = captioner.caption
-    captioner.caption = lambda images, **kw: calls.append(images) or original(images, **kw)  # type: ignore[method-assign]
-    assert catalog.captions_for(items, captioner) == first and calls == []
+
+    def counting_caption(images: Sequence[ImageSource], **options: Any) -> list[str]:
+        calls.append(images)
+        return original(images, **options)
+
+    captioner.caption = counting_caption  # type: ignore[method-assign]
+    assert catalog.captions_for([item.id for item in items], captioner) == first and calls == []
     (root / "tops" / "look1.jpg").rename(root / "renamed.jpg")
     catalog.index()
     renamed = catalog.store.items_by_path()["renamed.jpg"]
     caption = first[next(item.id for item in items if item.path == "tops/look1.jpg")]
-    assert catalog.captions_for([renamed], captioner) == {renamed.id: caption}
+    assert catalog.captions_for([renamed.id], captioner) == {renamed.id: caption}
     assert calls == []
     hits = catalog.search_images([root / "tops/look3.PNG"], k=10, text=caption.split()[0])
     assert renamed.id in [hit.item_id for hit in hits]
 
 
-def test_caption_everything_job_is_cancellable(tmp_path: Path, embedder: ImageEmbedder, tiny_models: Path) -> None:
+def test_caption_everything_job_is_cancellable(tmp_path: Path, open_catalog: OpenCatalog, tiny_models: Path) -> None:
     root = make_catalog(tmp_path / "catalog", count=6)
-    catalog = Catalog(root, embedder)
+    catalog = open_catalog(root)
     catalog.index()
     captioner = Captioner(tiny_models / "blip", variant="fp32")
     control = IndexControl()
-    done = catalog.caption_all(captioner, control, lambda d, t: control.cancel(), batch_size=2)
-    assert done == 2 and len(catalog.uncaptioned(captioner)) == 4
-    assert catalog.caption_all(captioner, batch_size=4) == 4 and catalog.uncaptioned(captioner) == []
+    done = catalog.caption_all(captioner, control, lambda done, total: control.cancel(), batch_size=2)
+    model = catalog.caption_model or ""
+    assert done == 2 and len(catalog.store.uncaptioned_ids(model)) == 4
+    assert catalog.caption_all(captioner, batch_size=4) == 4 and catalog.store.uncaptioned_ids(model) == []
 
 
-def test_damaged_or_old_store_is_rebuilt(tmp_path: Path, embedder: ImageEmbedder) -> None:
+def test_damaged_or_old_store_is_rebuilt(tmp_path: Path, open_catalog: OpenCatalog, app_paths: AppPaths) -> None:
     root = make_catalog(tmp_path / "catalog", count=3)
-    Catalog(root, embedder).index()
-    database = store_dir_for(root) / DB_FILE
+    open_catalog(root).index()
+    database = store_dir_for(app_paths.catalogs_dir, root) / DB_FILE
     for name in ("catalog.sqlite-wal", "catalog.sqlite-shm"):
         (database.parent / name).unlink(missing_ok=True)
     database.write_bytes(b"this is not sqlite" * 100)
-    catalog = Catalog(root, embedder)
+    catalog = open_catalog(root)
     assert catalog.status()["items"] == 0
     assert catalog.index().embedded == 3
     with sqlite3.connect(database) as db:
         db.execute("UPDATE meta SET value='0' WHERE key='schema'")
-    assert Catalog(root, embedder).status()["items"] == 0
+    assert open_catalog(root).status()["items"] == 0
 
 
-def test_missing_catalog_folder(tmp_path: Path, embedder: ImageEmbedder) -> None:
+def test_missing_catalog_folder(tmp_path: Path, open_catalog: OpenCatalog) -> None:
     with pytest.raises(CatalogMissingError):
-        Catalog(tmp_path / "nowhere", embedder)
+        open_catalog(tmp_path / "nowhere")
 
 
 def test_no_network_during_indexing_and_search(
-    tmp_path: Path, embedder: ImageEmbedder, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, open_catalog: OpenCatalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("network access attempted")
@@ -299,20 +377,20 @@ def test_no_network_during_indexing_and_search(
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     root = make_catalog(tmp_path / "catalog", count=6)
-    catalog = Catalog(root, embedder)
+    catalog = open_catalog(root)
     catalog.index()
     assert len(catalog.search_images([root / "tops/look1.jpg"], k=3)) == 3
 
 
-def test_searching_sees_items_committed_by_a_running_indexer(tmp_path: Path, embedder: ImageEmbedder) -> None:
+def test_searching_sees_items_committed_by_a_running_indexer(tmp_path: Path, open_catalog: OpenCatalog) -> None:
     """The window's search worker and indexing worker each hold their own Catalog on the same store."""
     root = make_catalog(tmp_path / "catalog", count=12)
-    searcher = Catalog(root, embedder)
+    searcher = open_catalog(root)
     searcher.search_index()  # built while nothing is indexed yet
-    indexer = Catalog(root, embedder)
+    indexer = open_catalog(root)
     control = IndexControl()
     indexer.index(control, lambda progress: control.cancel(), batch_size=4)  # stops after the first batch
-    from fashion_desktop.query import Query, QueryImage
+    from fashion_desktop.catalog.query import Query, QueryImage
 
     query = Query(images=(QueryImage(path=root / "tops" / "look1.jpg"),), k=20)
     first = searcher.run_query(query)
@@ -325,18 +403,22 @@ def test_searching_sees_items_committed_by_a_running_indexer(tmp_path: Path, emb
 
 
 def test_full_disk_mid_indexing_loses_nothing_committed(
-    tmp_path: Path, embedder: ImageEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    open_catalog: OpenCatalog,
+    embedder: ImageEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import errno
 
-    from fashion_desktop import cli
+    from fashion_desktop.app import cli
     from fashion_desktop.catalog import store as store_module
 
     root = make_catalog(tmp_path / "catalog", count=12)
     original = store_module.CatalogStore.append_vectors
     calls = {"n": 0}
 
-    def disk_fills_up(self, vectors):  # type: ignore[no-untyped-def]
+    def disk_fills_up(self: CatalogStore, vectors: np.ndarray) -> list[int]:
         calls["n"] += 1
         if calls["n"] == 2:
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -348,6 +430,6 @@ def test_full_disk_mid_indexing_loses_nothing_committed(
     assert code == cli.EXIT_PARTIAL
     assert "No space left on device" in capsys.readouterr().err
     monkeypatch.setattr(store_module.CatalogStore, "append_vectors", original)
-    catalog = Catalog(root, embedder)
+    catalog = open_catalog(root)
     assert catalog.status()["indexed"] == 4
     assert catalog.index().embedded == 8 and catalog.status()["indexed"] == 12

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from fashion_desktop import cli
+from fashion_desktop.app import cli
+from fashion_desktop.sample import sample_catalog_dir
 from tests.images import gradient
 
 
@@ -52,8 +53,6 @@ def test_missing_models_exit_code_and_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("FASHION_DESKTOP_MODELS", str(tmp_path / "none"))
-    # In-process, so the repo's own models/onnx (if a developer exported there) is hidden too.
-    monkeypatch.setattr("fashion_desktop.paths.repo_models_dir", lambda: tmp_path / "none-either")
     gradient(40, 40).save(tmp_path / "a.png")
     assert cli.main(["caption", str(tmp_path / "a.png")]) == cli.EXIT_NO_MODELS
     err = capsys.readouterr().err
@@ -72,8 +71,6 @@ def test_usage_error_exit_code() -> None:
 
 
 def test_index_search_status_on_the_sample_catalog(models_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from fashion_desktop.sample import sample_catalog_dir
-
     assert cli.main(["index"]) == cli.EXIT_OK
     assert "68 new" in capsys.readouterr().out
     query = sample_catalog_dir() / "noto" / "noto-handbag.jpg"
@@ -107,7 +104,6 @@ def test_window_command_stops_with_a_message_when_models_are_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("FASHION_DESKTOP_MODELS", str(tmp_path / "none"))
-    monkeypatch.setattr("fashion_desktop.paths.repo_models_dir", lambda: tmp_path / "none-either")
     assert cli.main([]) == cli.EXIT_NO_MODELS
     err = capsys.readouterr().err
     assert "export_models.py" in err and "--random-weights tiny" in err and "Traceback" not in err

@@ -16,7 +16,7 @@ import pytest
 import export_models
 from fashion_desktop.models.manifest import load_manifest, sha256_of
 from model_export.common import OPSET
-from tests.conftest import REPO
+from tests.support import REPO, TorchModel
 
 
 @pytest.mark.parametrize("folder", ["resnet50", "blip"])
@@ -74,7 +74,9 @@ def test_corrupt_export_is_redone_without_force(tmp_path: Path) -> None:
     assert sha256_of(graph) == load_manifest(tmp_path / "resnet50").files["model.onnx"]
 
 
-def test_local_save_pretrained_directories_export_offline(tmp_path: Path, torch_resnet, torch_blip) -> None:  # type: ignore[no-untyped-def]
+def test_local_save_pretrained_directories_export_offline(
+    tmp_path: Path, torch_resnet: TorchModel, torch_blip: TorchModel
+) -> None:
     for name, (model, processor) in {"resnet": torch_resnet, "blip": torch_blip}.items():
         model.save_pretrained(tmp_path / name)
         processor.save_pretrained(tmp_path / name)

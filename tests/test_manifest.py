@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from fashion_desktop.app.environment import models_search_path
 from fashion_desktop.models.captioner import Captioner
 from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.models.manifest import (
@@ -16,8 +17,10 @@ from fashion_desktop.models.manifest import (
     find_model_dir,
     load_manifest,
 )
+from fashion_desktop.paths import MODELS_ENV
 from model_export.common import update_manifest
 from tests.images import gradient
+from tests.support import REPO
 
 
 @pytest.fixture
@@ -53,13 +56,19 @@ def test_missing_or_broken_manifest(model_copy: Path) -> None:
         Captioner(model_copy / "blip")
 
 
-def test_models_found_through_environment_variable(model_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FASHION_DESKTOP_MODELS", str(model_copy))
-    assert find_model_dir("blip") == model_copy / "blip"
-    monkeypatch.setenv("FASHION_DESKTOP_MODELS", str(model_copy / "nowhere"))
-    monkeypatch.setattr("fashion_desktop.paths.repo_models_dir", lambda: model_copy / "nowhere-either")
-    with pytest.raises(ModelsMissingError, match="--random-weights tiny"):
-        find_model_dir("blip")
+def test_models_found_on_the_search_path(model_copy: Path, tmp_path: Path) -> None:
+    assert find_model_dir("blip", [tmp_path / "empty", model_copy]) == model_copy / "blip"
+    with pytest.raises(ModelsMissingError, match="--random-weights tiny") as error:
+        find_model_dir("blip", [tmp_path / "nowhere"])
+    assert str(tmp_path / "nowhere" / "blip") in str(error.value)
+
+
+def test_models_override_in_the_environment_is_the_only_place_looked(model_copy: Path, tmp_path: Path) -> None:
+    """A FASHION_DESKTOP_MODELS that points at a wrong folder is an error, never a silent fallback."""
+    assert models_search_path({MODELS_ENV: str(model_copy)}) == (model_copy,)
+    assert models_search_path({})[-1] == REPO / "models" / "onnx"
+    with pytest.raises(ModelsMissingError):
+        find_model_dir("blip", models_search_path({MODELS_ENV: str(tmp_path / "typo")}))
 
 
 def test_fp32_unless_int8_passed_the_gate(model_copy: Path) -> None:

@@ -14,9 +14,10 @@ from fashion_desktop.models.embedder import ImageEmbedder
 from model_export import blip, resnet
 from model_export.common import synthetic_images
 from tests.images import gradient, write_awkward_images
+from tests.support import TorchModel
 
 
-def test_embeddings_match_pytorch_end_to_end(tiny_models: Path, torch_resnet, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_embeddings_match_pytorch_end_to_end(tiny_models: Path, torch_resnet: TorchModel, tmp_path: Path) -> None:
     model, processor = torch_resnet
     files = write_awkward_images(tmp_path)
     paths = [files[n] for n in ("portrait.jpg", "grayscale.png", "cmyk.jpg", "rgba.png", "exif_rotated.jpg")]
@@ -43,7 +44,7 @@ def test_batch_axis_is_dynamic(tiny_models: Path) -> None:
     assert embedder.embed([]).shape == (0, 128)
 
 
-def test_export_parity_check_fails_on_a_different_model(tiny_models: Path, torch_resnet) -> None:  # type: ignore[no-untyped-def]
+def test_export_parity_check_fails_on_a_different_model(tiny_models: Path, torch_resnet: TorchModel) -> None:
     model, processor = torch_resnet
     other = type(model)(model.config).eval()  # same architecture, other weights
     with pytest.raises(Exception, match="parity failed"):
@@ -61,8 +62,8 @@ CASES = [
 
 @pytest.mark.parametrize(("settings", "prompt"), CASES)
 def test_caption_ids_identical_to_generate(
-    tiny_models: Path, torch_blip, settings: DecodeSettings, prompt: str | None
-) -> None:  # type: ignore[no-untyped-def]
+    tiny_models: Path, torch_blip: TorchModel, settings: DecodeSettings, prompt: str | None
+) -> None:
     model, processor = torch_blip
     images = synthetic_images(5, seed=11)
     expected = blip.reference_ids(model, processor, images, settings, prompt=prompt)
@@ -75,7 +76,7 @@ def test_caption_ids_identical_to_generate(
     assert texts == [processor.decode(ids, skip_special_tokens=True).strip() for ids in expected]
 
 
-def test_greedy_stops_at_sep_and_rows_leave_independently(tiny_models: Path, torch_blip) -> None:  # type: ignore[no-untyped-def]
+def test_greedy_stops_at_sep_and_rows_leave_independently(tiny_models: Path, torch_blip: TorchModel) -> None:
     """Find a batch whose greedy captions end at different steps, and check each against generate."""
     model, processor = torch_blip
     settings = DecodeSettings(max_new_tokens=25)
@@ -101,7 +102,7 @@ def test_caption_api_batches_and_keeps_order(tiny_models: Path) -> None:
     assert all(isinstance(text, str) and text for text in together)
 
 
-def test_first_step_from_empty_cache_matches_pytorch(tiny_models: Path, torch_blip) -> None:  # type: ignore[no-untyped-def]
+def test_first_step_from_empty_cache_matches_pytorch(tiny_models: Path, torch_blip: TorchModel) -> None:
     model, processor = torch_blip
     pixels = processor(images=synthetic_images(3, seed=4), return_tensors="pt")["pixel_values"]
     captioner = Captioner(tiny_models / "blip", variant="fp32")

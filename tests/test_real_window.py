@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 def test_real_window_shows_the_results(models_env: Path, tmp_path: Path) -> None:

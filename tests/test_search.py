@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 import pytest
 
-from fashion_desktop.catalog.search import ExactIndex, IndexSettings, combine_queries
+from fashion_desktop.catalog.search import ExactIndex, IndexSettings, SearchHit, combine_queries
+
+
+class VectorMaker(Protocol):
+    def __call__(self, count: int, *, seed: int = ...) -> np.ndarray: ...
+
 
 SETTINGS = IndexSettings(projected_dims=12, min_tree_items=1000, pca_sample=4000)
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    normalised: np.ndarray = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return normalised
 
 
 def clustered(count: int, dims: int = 96, clusters: int = 40, seed: int = 0) -> np.ndarray:
@@ -31,13 +39,13 @@ def brute(vectors: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int, keep:
     return [(int(ids[i]), float(scores[i])) for i in order]
 
 
-def assert_same(hits: list, expected: list[tuple[int, float]]) -> None:  # type: ignore[type-arg]
+def assert_same(hits: list[SearchHit], expected: list[tuple[int, float]]) -> None:
     assert [h.item_id for h in hits] == [i for i, _ in expected]
     np.testing.assert_allclose([h.score for h in hits], [s for _, s in expected], rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize(("data", "mode"), [(clustered, "tree"), (uniform, "brute")])
-def test_exact_on_clustered_and_uniform(data, mode: str) -> None:  # type: ignore[no-untyped-def]
+def test_exact_on_clustered_and_uniform(data: VectorMaker, mode: str) -> None:
     vectors = data(6000)
     ids = np.arange(100, 6100, dtype=np.int64)
     index = ExactIndex(ids, vectors, SETTINGS).build()
@@ -84,7 +92,7 @@ def test_filters_exclusions_additions_and_removals() -> None:
     newcomer = query.copy()  # an exact duplicate of the query, added after the build
     index.add([9999], newcomer[None, :])
     hits = index.search(query, 3)
-    assert hits[0].item_id == 9999 and index.size == 5000 - 5 + 1
+    assert hits[0].item_id == 9999 and len(index.member_ids()) == 5000 - 5 + 1
     assert index.vector_of(9999) is not None and index.vector_of(removed[0]) is None
 
 

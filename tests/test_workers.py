@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, Signal, Slot
+from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, Signal, SignalInstance, Slot
 from pytestqt.qtbot import QtBot
 
-from fashion_desktop.query import Query, QueryImage
+from fashion_desktop.catalog.query import Query, QueryImage
+from fashion_desktop.paths import AppPaths
 from fashion_desktop.workers.base import WorkerThread
 from fashion_desktop.workers.engine import IndexWorker, SearchWorker
 from tests.images import gradient
@@ -27,9 +28,9 @@ class Sender(QObject):
     ask = Signal(object)
 
 
-def relay(signal: object) -> Relay:
+def relay(signal: SignalInstance) -> Relay:
     receiver = Relay()
-    signal.connect(receiver.receive)  # type: ignore[attr-defined]
+    signal.connect(receiver.receive)
     return receiver
 
 
@@ -40,13 +41,17 @@ def make_catalog(root: Path, count: int) -> Path:
     return root
 
 
-def test_index_worker_reports_progress_and_can_be_cancelled(qtbot: QtBot, models_env: Path, tmp_path: Path) -> None:
+def test_index_worker_reports_progress_and_can_be_cancelled(qtbot: QtBot, app_paths: AppPaths, tmp_path: Path) -> None:
     catalog = make_catalog(tmp_path / "catalog", 70)
-    running = WorkerThread(IndexWorker(), "indexing")
+    running = WorkerThread(IndexWorker(app_paths), "indexing")
     worker = running.worker
-    assert isinstance(worker, IndexWorker)
     seen: list[tuple[int, int]] = []
-    worker.progress.connect(lambda done, total: (seen.append((done, total)), worker.control.cancel()))
+
+    def cancel_after_first_batch(done: int, total: int) -> None:  # runs on the worker thread (direct connection)
+        seen.append((done, total))
+        worker.control.cancel()
+
+    worker.progress.connect(cancel_after_first_batch, Qt.ConnectionType.DirectConnection)
     results = relay(worker.result)
     try:
         with qtbot.waitSignal(results.got, timeout=60000) as outcome:  # the slot runs on the worker thread
@@ -58,11 +63,10 @@ def test_index_worker_reports_progress_and_can_be_cancelled(qtbot: QtBot, models
     assert not running.thread.isRunning()
 
 
-def test_search_worker_failures_become_messages(qtbot: QtBot, models_env: Path, tmp_path: Path) -> None:
-    running = WorkerThread(SearchWorker(), "search")
+def test_search_worker_failures_become_messages(qtbot: QtBot, app_paths: AppPaths, tmp_path: Path) -> None:
+    running = WorkerThread(SearchWorker(app_paths), "search")
     worker = running.worker
-    assert isinstance(worker, SearchWorker)
-    failures, opened = relay(worker.failed), relay(worker.opened)
+    failures, opened = relay(worker.failed), relay(worker.catalogOpened)
     try:
         with qtbot.waitSignal(failures.got, timeout=10000) as failure:
             QMetaObject.invokeMethod(

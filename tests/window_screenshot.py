@@ -8,34 +8,45 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QTimer
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fashion_desktop import logs  # noqa: E402
-from fashion_desktop.query import QueryImage  # noqa: E402
-from fashion_desktop.sample import sample_catalog_dir  # noqa: E402
+from fashion_desktop.app.environment import app_paths  # noqa: E402
+from fashion_desktop.catalog.query import QueryImage  # noqa: E402
 from fashion_desktop.settings import Settings  # noqa: E402
-from fashion_desktop.ui.app import Engine  # noqa: E402
 from fashion_desktop.ui.main_window import MainWindow  # noqa: E402
-from fashion_desktop.ui.results_model import CaptionRole  # noqa: E402
+from fashion_desktop.ui.results_model import CaptionRole, ItemIdRole  # noqa: E402
+from fashion_desktop.workers.engine import WorkerThreads  # noqa: E402
 
 
 def main(out: Path) -> None:
-    logs.setup()
+    paths = app_paths()  # the test sets the data directory and the models in the environment
+    logs.setup(paths.log_file)
     app = QApplication(sys.argv[:1])
-    window = MainWindow(Settings(results_count=8), sample_catalog_dir())
+    window = MainWindow(Settings(results_count=8), paths, paths.sample_catalog)
     window.resize(1360, 860)
     window.show()
-    window.attach_engine(Engine(None))
+    window.attach_workers(WorkerThreads(paths, None))
     state: dict[str, object] = {}
+    answers: list[int] = []  # result counts shown since the search was asked
+    window.results.modelReset.connect(lambda: answers.append(window.results.rowCount()))
+    thumbnails: set[object] = set()  # keys (item ids) whose thumbnail has been decoded
 
+    def thumbnail_loaded(key: object, image: QImage) -> None:
+        if not image.isNull():
+            thumbnails.add(key)
+
+    window.thumbnails.loaded.connect(thumbnail_loaded)
     tries = [0]
 
-    def wait(condition, then):  # type: ignore[no-untyped-def]
+    def wait(condition: Callable[[], bool], then: Callable[[], None]) -> None:
         tries[0] += 1
         if condition():
             then()
@@ -45,13 +56,16 @@ def main(out: Path) -> None:
         else:
             QTimer.singleShot(100, lambda: wait(condition, then))
 
+    def shown_ids() -> set[object]:
+        return {window.results.index(row).data(ItemIdRole) for row in range(window.results.rowCount())}
+
     def search() -> None:
-        window.ask([QueryImage(path=sample_catalog_dir() / "noto" / "noto-handbag.jpg")], origin="drop")
+        answers.clear()
+        window.ask([QueryImage(path=paths.sample_catalog / "noto" / "noto-handbag.jpg")], origin="drop")
         wait(
             lambda: (
-                window.answered is not None
-                and window.answered == window.query
-                and len(window.results._thumbnails) == window.results.rowCount()
+                answers == [8]
+                and shown_ids() <= thumbnails
                 and all(window.results.index(r).data(CaptionRole) for r in range(8))
             ),
             shoot,

@@ -5,48 +5,31 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from fashion_desktop.catalog.fields import COLUMNS, FACETS, FOLDER_FILTER, field_named
 from fashion_desktop.catalog.indexer import IndexControl, Indexer, IndexProgress, IndexReport
+from fashion_desktop.catalog.query import Query, QueryImage, Region, SearchResult
 from fashion_desktop.catalog.scan import content_hash
 from fashion_desktop.catalog.search import ExactIndex, SearchHit, combine_queries
-from fashion_desktop.catalog.store import STYLE_FIELDS, CatalogStore, Item, store_dir_for
+from fashion_desktop.catalog.store import CatalogStore, Item, store_dir_for
 from fashion_desktop.catalog.styles import StylesImport, find_styles_file, read_styles
-from fashion_desktop.imaging import ImageSource
+from fashion_desktop.imaging import ImageSource, load_rgb
 from fashion_desktop.models.captioner import Captioner
 from fashion_desktop.models.embedder import ImageEmbedder
-from fashion_desktop.models.manifest import ModelManifest
-from fashion_desktop.query import Query, load_query_image
+from fashion_desktop.models.manifest import RESNET_DIR, ModelManifest, find_model_dir
+from fashion_desktop.paths import AppPaths
 
 log = logging.getLogger("fashion_desktop.catalog")
 
-FILTER_ALIASES = (
-    {"folder": "folder"}
-    | {f: f for f in STYLE_FIELDS}
-    | {
-        "masterCategory": "master_category",
-        "subCategory": "sub_category",
-        "articleType": "article_type",
-        "baseColour": "base_colour",
-        "productDisplayName": "product_display_name",
-    }
-)
+MIN_REGION_PIXELS = 16
 
 
 class CatalogMissingError(FileNotFoundError):
     """The catalog folder does not exist or is not a folder."""
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    item_id: int
-    path: Path
-    score: float
-    metadata: dict[str, str] = field(default_factory=dict)
-    caption: str | None = None
 
 
 def model_id(manifest: ModelManifest, graph_file: str) -> str:
@@ -55,21 +38,35 @@ def model_id(manifest: ModelManifest, graph_file: str) -> str:
 
 
 class Catalog:
-    """Not thread-safe; each worker thread opens its own Catalog on the same folder (the store is shared)."""
+    """Not thread-safe; each worker thread opens its own Catalog on the same folder (the store is shared).
 
-    def __init__(self, root: Path, embedder: ImageEmbedder):
-        root = root.expanduser()
-        if not root.is_dir():
-            raise CatalogMissingError(f"catalog folder not found: {root}")
-        self.root = root.resolve()
+    Open one with `Catalog.open`: the command line, the self-test and the workers all do it that way.
+    """
+
+    def __init__(self, root: Path, embedder: ImageEmbedder, store: CatalogStore):
+        self.root = root
         self.embedder = embedder
-        self.store = CatalogStore(
-            store_dir_for(self.root), self.root, model_id(embedder.manifest, embedder.graph_file), embedder.dimension
-        )
+        self.store = store
         self._index: ExactIndex | None = None
         self._index_lock = threading.Lock()
         self._data_version = -1  # the store's PRAGMA data_version when the search index was last brought up to date
         self.caption_model: str | None = None  # model id of the captioner in use, keys the caption cache
+
+    @classmethod
+    def open(
+        cls, root: Path, paths: AppPaths, *, embedder: ImageEmbedder | None = None, threads: int | None = None
+    ) -> Catalog:
+        """The catalog of folder `root`, its store in the data directory; the image model found on the models
+        search path unless an `embedder` is shared in."""
+        root = root.expanduser()
+        if not root.is_dir():
+            raise CatalogMissingError(f"catalog folder not found: {root}")
+        root = root.resolve()
+        if embedder is None:
+            embedder = ImageEmbedder(find_model_dir(RESNET_DIR, paths.models_search_path), threads=threads)
+        identity = model_id(embedder.manifest, embedder.graph_file)
+        store = CatalogStore(store_dir_for(paths.catalogs_dir, root), root, identity, embedder.dimension)
+        return cls(root, embedder, store)
 
     def close(self) -> None:
         self.store.close()
@@ -136,7 +133,7 @@ class Catalog:
         parts = []
         if query.images:
             region = query.region if len(query.images) == 1 else None
-            parts.append(self.embedder.embed([load_query_image(image, region) for image in query.images]))
+            parts.append(self.embedder.embed([_query_pixels(image, region) for image in query.images]))
         for item_id in query.item_ids:
             vector = index.vector_of(item_id)
             if vector is None:
@@ -164,13 +161,19 @@ class Catalog:
         """Items most like all of `queries` (unit vectors), best first."""
         allowed = self.allowed_ids(filters or {}, text)
         hits = self.search_index().search(combine_queries(queries), k, allowed=allowed, exclude=exclude)
-        return self.results(hits)
+        return self._results_for(hits)
 
-    def search_images(self, images: Sequence[ImageSource], k: int = 10, **options: object) -> list[SearchResult]:
+    def search_images(
+        self,
+        images: Sequence[ImageSource],
+        k: int = 10,
+        *,
+        filters: dict[str, str] | None = None,
+        text: str | None = None,
+    ) -> list[SearchResult]:
         """Embed the query images and search; a query image that is itself in the catalog is left out."""
         vectors = self.embedder.embed(images)
-        exclude = self.items_matching(images)
-        return self.search_vectors(vectors, k, exclude=exclude, **options)  # type: ignore[arg-type]
+        return self.search_vectors(vectors, k, filters=filters, exclude=self.items_matching(images), text=text)
 
     def items_matching(self, images: Sequence[ImageSource]) -> list[int]:
         """Catalog items with the same content as any of these query images (files only)."""
@@ -181,32 +184,34 @@ class Catalog:
                     hashes.add(content_hash(Path(image)))
                 except OSError:
                     continue
-        if not hashes:
-            return []
-        marks = ",".join("?" * len(hashes))
-        rows = self.store.db.execute(f"SELECT id FROM items WHERE content_hash IN ({marks})", sorted(hashes))
-        return [int(r[0]) for r in rows]
+        return self.store.ids_with_hashes(hashes)
 
     def text_results(self, text: str, k: int, filters: dict[str, str]) -> list[SearchResult]:
         """Items whose caption or product name match, best match first (no similarity score)."""
         allowed = self.allowed_ids(filters)
         ids = [i for i in self.store.text_search(text, limit=max(k * 5, 200)) if allowed is None or i in allowed]
-        return self.results([SearchHit(i, float("nan")) for i in ids[:k]])
+        return self._results_for([SearchHit(i, float("nan")) for i in ids[:k]])
 
     def allowed_ids(self, filters: dict[str, str], text: str | None = None) -> set[int] | None:
+        """Items passing every filter (a folder, or a metadata field by column or styles.csv header) and the text
+        search; None when nothing restricts."""
         allowed: set[int] | None = None
         for name, value in filters.items():
-            field_name = FILTER_ALIASES.get(name)
-            if field_name is None:
-                raise ValueError(f"unknown filter {name!r}; use folder or one of: {', '.join(STYLE_FIELDS)}")
-            ids = self.store.ids_under(value) if field_name == "folder" else self.store.ids_matching(field_name, value)
+            if name == FOLDER_FILTER:
+                ids = self.store.ids_under(value)
+            else:
+                found = field_named(name)
+                if found is None:
+                    raise ValueError(f"unknown filter {name!r}; use {FOLDER_FILTER} or one of: {', '.join(COLUMNS)}")
+                ids = self.store.ids_matching(found.column, value)
             allowed = ids if allowed is None else allowed & ids
         if text:
             ids = set(self.store.text_search(text, limit=100_000))
             allowed = ids if allowed is None else allowed & ids
         return allowed
 
-    def results(self, hits: Sequence[SearchHit]) -> list[SearchResult]:
+    def _results_for(self, hits: Sequence[SearchHit]) -> list[SearchResult]:
+        """Hits → results with path, metadata and cached caption; items gone since the search are dropped."""
         ids = [hit.item_id for hit in hits]
         items = self.store.items(ids)
         styles = self.store.styles_for(ids)
@@ -224,13 +229,14 @@ class Catalog:
     def use_captioner(self, captioner: Captioner) -> None:
         self.caption_model = model_id(captioner.manifest, captioner.decoder_file)
 
-    def captions_for(self, items: Sequence[Item], captioner: Captioner) -> dict[int, str]:
-        """Cached captions at once; the others generated (as one batch) and cached."""
+    def captions_for(self, item_ids: Sequence[int], captioner: Captioner) -> dict[int, str]:
+        """Captions of these items: cached ones at once, the others generated (as one batch) and cached."""
         self.use_captioner(captioner)
         model = self.caption_model or ""
+        items = self.store.items(item_ids)
         found: dict[int, str] = {}
         missing: list[Item] = []
-        for item in items:
+        for item in (items[i] for i in item_ids if i in items):
             cached = self.store.caption(item.content_hash, model) if item.content_hash else None
             if cached is not None:
                 found[item.id] = cached
@@ -242,23 +248,6 @@ class Catalog:
             found |= {item.id: text for item, text in zip(missing, texts, strict=True)}
         return found
 
-    def uncaptioned(self, captioner: Captioner) -> list[Item]:
-        self.use_captioner(captioner)
-        rows = self.store.db.execute(
-            "SELECT * FROM items WHERE status='ok' AND content_hash NOT IN "
-            "(SELECT content_hash FROM captions WHERE model=?) ORDER BY id",
-            (self.caption_model,),
-        ).fetchall()
-        return [
-            Item(
-                *(
-                    r[c]
-                    for c in ("id", "path", "size", "mtime_ns", "content_hash", "width", "height", "status", "error")
-                )
-            )
-            for r in rows
-        ]
-
     def caption_all(
         self,
         captioner: Captioner,
@@ -268,10 +257,12 @@ class Catalog:
     ) -> int:
         """The low-priority "caption everything" job: batches, pausable and cancellable between batches."""
         control = control or IndexControl()
-        todo = self.uncaptioned(captioner)
+        self.use_captioner(captioner)
+        todo = self.store.uncaptioned_ids(self.caption_model or "")
         done = 0
         for start in range(0, len(todo), batch_size):
-            if control.checkpoint():
+            control.wait_while_paused()
+            if control.cancelled:
                 break
             batch = todo[start : start + batch_size]
             try:
@@ -283,19 +274,9 @@ class Catalog:
                 on_progress(done, len(todo))
         return done
 
-    FACETS = ("article_type", "base_colour", "gender", "master_category", "season", "usage")
-
     def facets(self) -> dict[str, list[str]]:
         """Distinct metadata values per filterable field, for the window's filter menus."""
-        return {
-            name: [
-                str(r[0])
-                for r in self.store.db.execute(
-                    f"SELECT DISTINCT {name} FROM styles WHERE {name} <> '' ORDER BY {name} LIMIT 200"
-                )
-            ]
-            for name in self.FACETS
-        }
+        return {field.column: self.store.distinct_values(field.column) for field in FACETS}
 
     def status(self) -> dict[str, object]:
         counts = self.store.counts()
@@ -306,7 +287,20 @@ class Catalog:
             "indexed": counts.get("ok", 0),
             "pending": counts.get("pending", 0),
             "failed": counts.get("error", 0),
-            "styles": int(self.store.db.execute("SELECT COUNT(*) FROM styles").fetchone()[0]),
-            "captions": int(self.store.db.execute("SELECT COUNT(*) FROM captions").fetchone()[0]),
+            "styles": self.store.styles_count(),
+            "captions": self.store.captions_count(),
             "model": self.store.model_id,
         }
+
+
+def _query_pixels(query_image: QueryImage, region: Region | None) -> Image.Image:
+    """The query image, upright, cropped to the region drawn on it; refuses slivers too small to describe."""
+    image = load_rgb(query_image.source)
+    if region is None:
+        return image
+    box = region.clamped()
+    left, top = round(box.left * image.width), round(box.top * image.height)
+    right, bottom = round((box.left + box.width) * image.width), round((box.top + box.height) * image.height)
+    if right - left < MIN_REGION_PIXELS or bottom - top < MIN_REGION_PIXELS:
+        raise ValueError("the selected region is too small; drag a larger rectangle")
+    return image.crop((left, top, right, bottom))

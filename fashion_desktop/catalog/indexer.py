@@ -72,10 +72,9 @@ class IndexControl:
     def paused(self) -> bool:
         return not self._running.is_set()
 
-    def checkpoint(self) -> bool:
-        """Block while paused; True when the run should stop."""
+    def wait_while_paused(self) -> None:
+        """Blocks the calling (worker) thread while paused; returns at once on resume or cancel."""
         self._running.wait()
-        return self._cancelled.is_set()
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,8 @@ class Indexer:
         meter = _RateMeter(len(pending))
         with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool:
             for batch in _prefetched(pool, pending, self.batch_size, lambda item: self._prepare(item, known)):
-                if control.checkpoint():
+                control.wait_while_paused()
+                if control.cancelled:
                     report.cancelled = True
                     break
                 self._commit(batch, known, report)

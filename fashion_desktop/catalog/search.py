@@ -122,10 +122,6 @@ class ExactIndex:
         return {int(i) for i in self.ids[self.alive]} | set(self._delta_ids)
 
     @property
-    def size(self) -> int:
-        return int(self.alive.sum()) + len(self._delta_ids)
-
-    @property
     def stale_fraction(self) -> float:
         """Share of the index outside the tree (delta + removed): rebuild when it grows."""
         return (len(self._delta_ids) + int((~self.alive).sum())) / max(1, len(self.ids))

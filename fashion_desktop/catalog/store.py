@@ -17,11 +17,12 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from fashion_desktop import paths
+from fashion_desktop.catalog.fields import COLUMNS, NAME
 from fashion_desktop.catalog.locks import LockBusyError, file_lock
 from fashion_desktop.catalog.scan import ScannedFile
 
@@ -32,17 +33,7 @@ DB_FILE = "catalog.sqlite"
 OPEN_LOCK = "open.lock"
 WRITE_LOCK = "write.lock"
 VECTORS_FILE = "vectors.f32"
-STYLE_FIELDS = (
-    "gender",
-    "master_category",
-    "sub_category",
-    "article_type",
-    "base_colour",
-    "season",
-    "year",
-    "usage",
-    "product_display_name",
-)
+SQL_CHUNK = 500  # ids per `IN (…)`: well under SQLite's bound-parameter limit
 
 SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,7 +56,7 @@ CREATE INDEX items_stem ON items(stem);
 CREATE TABLE vectors(content_hash TEXT PRIMARY KEY, row INTEGER NOT NULL UNIQUE);
 CREATE TABLE captions(content_hash TEXT NOT NULL, model TEXT NOT NULL, caption TEXT NOT NULL,
                       PRIMARY KEY (content_hash, model));
-CREATE TABLE styles(stem TEXT PRIMARY KEY, {", ".join(f"{f} TEXT" for f in STYLE_FIELDS)});
+CREATE TABLE styles(stem TEXT PRIMARY KEY, {", ".join(f"{f} TEXT" for f in COLUMNS)});
 CREATE VIRTUAL TABLE text_index USING fts5(name, caption);
 """
 
@@ -114,8 +105,9 @@ def catalog_key(root: Path) -> str:
     return f"{slug}-{hashlib.sha256(absolute.encode()).hexdigest()[:12]}"
 
 
-def store_dir_for(root: Path) -> Path:
-    return paths.data_dir() / "catalogs" / catalog_key(root)
+def store_dir_for(catalogs_dir: Path, root: Path) -> Path:
+    """The store folder of catalog `root` below the data directory's catalogs folder."""
+    return catalogs_dir / catalog_key(root)
 
 
 class CatalogStore:
@@ -242,13 +234,21 @@ class CatalogStore:
         row = self.db.execute("SELECT * FROM items WHERE id=?", (item_id,)).fetchone()
         return _item(row) if row else None
 
-    def items(self, ids: Sequence[int]) -> dict[int, Item]:
-        found: dict[int, Item] = {}
-        for start in range(0, len(ids), 500):
-            chunk = [int(i) for i in ids[start : start + 500]]
-            query = f"SELECT * FROM items WHERE id IN ({','.join('?' * len(chunk))})"
-            found |= {row["id"]: _item(row) for row in self.db.execute(query, chunk)}
-        return found
+    def items(self, ids: Iterable[int]) -> dict[int, Item]:
+        query = "SELECT * FROM items WHERE id IN ({})"
+        return {row["id"]: _item(row) for row in self._rows_where_in(query, map(int, ids))}
+
+    def _rows_where_in(self, template: str, values: Iterable[object]) -> Iterator[sqlite3.Row]:
+        """Rows of `template` (one `{}` for the `IN` list) for all of `values`, in chunks SQLite accepts. Values must
+        be plain Python ints or strings: sqlite3 binds a numpy integer as a blob, which matches nothing."""
+        values = list(values)
+        for start in range(0, len(values), SQL_CHUNK):
+            chunk = values[start : start + SQL_CHUNK]
+            yield from self.db.execute(template.format(",".join("?" * len(chunk))), chunk)
+
+    def ids_with_hashes(self, hashes: Iterable[str]) -> list[int]:
+        """Items whose content is one of these (a query image that is itself a catalog item)."""
+        return [int(row[0]) for row in self._rows_where_in("SELECT id FROM items WHERE content_hash IN ({})", hashes)]
 
     def items_with_status(self, status: str) -> list[Item]:
         return [_item(r) for r in self.db.execute("SELECT * FROM items WHERE status=? ORDER BY path", (status,))]
@@ -326,10 +326,6 @@ class CatalogStore:
     def known_hashes(self) -> set[str]:
         return {str(r[0]) for r in self.db.execute("SELECT content_hash FROM vectors")}
 
-    def vector_row(self, content_hash: str) -> int | None:
-        row = self.db.execute("SELECT row FROM vectors WHERE content_hash=?", (content_hash,)).fetchone()
-        return int(row[0]) if row else None
-
     def append_vectors(self, vectors: np.ndarray) -> list[int]:
         """Append rows durably (fsync) and return their row numbers; the caller then commits references."""
         if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
@@ -362,14 +358,11 @@ class CatalogStore:
         if not item_ids or not self._vectors_path.exists():
             return np.zeros(0, dtype=np.int64), np.zeros((0, self.dimension), dtype=np.float32)
         matrix = np.memmap(self._vectors_path, dtype="<f4", mode="r").reshape(-1, self.dimension)
-        found: list[tuple[int, int]] = []
-        for start in range(0, len(item_ids), 500):
-            chunk = [int(i) for i in item_ids[start : start + 500]]
-            query = (
-                "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
-                f"WHERE items.status='ok' AND items.id IN ({','.join('?' * len(chunk))})"
-            )
-            found += [(int(r[0]), int(r[1])) for r in self.db.execute(query, chunk)]
+        query = (
+            "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
+            "WHERE items.status='ok' AND items.id IN ({})"
+        )
+        found = [(int(r[0]), int(r[1])) for r in self._rows_where_in(query, map(int, item_ids))]
         ids = np.array([f[0] for f in found], dtype=np.int64)
         return ids, np.asarray(matrix[[f[1] for f in found]], dtype=np.float32).reshape(len(found), self.dimension)
 
@@ -410,6 +403,17 @@ class CatalogStore:
         ).fetchone()
         return str(row[0]) if row else None
 
+    def captions_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM captions").fetchone()[0])
+
+    def uncaptioned_ids(self, model: str) -> list[int]:
+        """Indexed items with no caption by `model` yet, oldest first."""
+        query = (
+            "SELECT id FROM items WHERE status='ok' AND content_hash NOT IN "
+            "(SELECT content_hash FROM captions WHERE model=?) ORDER BY id"
+        )
+        return [int(row[0]) for row in self.db.execute(query, (model,))]
+
     def store_captions(self, model: str, captions: Iterable[tuple[str, str]]) -> None:
         pairs = list(captions)
         with self.transaction():
@@ -426,7 +430,7 @@ class CatalogStore:
             for item_id in item_ids:
                 self.db.execute("DELETE FROM text_index WHERE rowid=?", (item_id,))
                 row = self.db.execute(
-                    "SELECT styles.product_display_name AS name, captions.caption AS caption FROM items "
+                    f"SELECT styles.{NAME} AS name, captions.caption AS caption FROM items "
                     "LEFT JOIN styles ON styles.stem = items.stem "
                     "LEFT JOIN captions ON captions.content_hash = items.content_hash AND captions.model = ? "
                     "WHERE items.id = ?",
@@ -455,7 +459,7 @@ class CatalogStore:
 
     # -- metadata -------------------------------------------------------------------------------------------
     def replace_styles(self, rows: Iterable[dict[str, str]]) -> int:
-        columns = ("stem", *STYLE_FIELDS)
+        columns = ("stem", *COLUMNS)
         values = [tuple(row.get(c, "") for c in columns) for row in rows]
         with self.transaction():
             self.db.execute("DELETE FROM styles")
@@ -466,21 +470,22 @@ class CatalogStore:
         return len(values)
 
     def styles_for(self, item_ids: Sequence[int]) -> dict[int, dict[str, str]]:
-        found: dict[int, dict[str, str]] = {}
-        for start in range(0, len(item_ids), 500):
-            chunk = [int(i) for i in item_ids[start : start + 500]]
-            query = (
-                "SELECT items.id AS item_id, styles.* FROM items JOIN styles ON styles.stem = items.stem "
-                f"WHERE items.id IN ({','.join('?' * len(chunk))})"
-            )
-            for row in self.db.execute(query, chunk):
-                found[row["item_id"]] = {f: row[f] for f in STYLE_FIELDS if row[f]}
-        return found
+        query = "SELECT items.id AS item_id, styles.* FROM items JOIN styles USING (stem) WHERE items.id IN ({})"
+        rows = self._rows_where_in(query, map(int, item_ids))
+        return {row["item_id"]: {f: row[f] for f in COLUMNS if row[f]} for row in rows}
 
-    def ids_matching(self, field: str, value: str) -> set[int]:
-        if field not in STYLE_FIELDS:
-            raise ValueError(f"unknown metadata field {field!r}; known: {', '.join(STYLE_FIELDS)}")
-        query = f"SELECT items.id FROM items JOIN styles USING (stem) WHERE styles.{field} = ? COLLATE NOCASE"
+    def styles_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM styles").fetchone()[0])
+
+    def distinct_values(self, column: str, limit: int = 200) -> list[str]:
+        """The values a metadata column takes, sorted, for the window's filter menus."""
+        _check_column(column)
+        query = f"SELECT DISTINCT {column} FROM styles WHERE {column} <> '' ORDER BY {column} LIMIT ?"
+        return [str(row[0]) for row in self.db.execute(query, (limit,))]
+
+    def ids_matching(self, column: str, value: str) -> set[int]:
+        _check_column(column)
+        query = f"SELECT items.id FROM items JOIN styles USING (stem) WHERE styles.{column} = ? COLLATE NOCASE"
         return {int(r[0]) for r in self.db.execute(query, (value,))}
 
     def ids_under(self, folder: str) -> set[int]:
@@ -491,15 +496,12 @@ class CatalogStore:
         }
 
 
+def _check_column(column: str) -> None:
+    """Column names are put into SQL text: only the declared metadata columns may get there."""
+    if column not in COLUMNS:
+        raise ValueError(f"unknown metadata field {column!r}; known: {', '.join(COLUMNS)}")
+
+
 def _item(row: sqlite3.Row) -> Item:
-    return Item(
-        row["id"],
-        row["path"],
-        row["size"],
-        row["mtime_ns"],
-        row["content_hash"],
-        row["width"],
-        row["height"],
-        row["status"],
-        row["error"],
-    )
+    """The one mapping from an `items` row to an Item."""
+    return Item(*(row[f.name] for f in dataclass_fields(Item)))

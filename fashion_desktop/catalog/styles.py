@@ -11,18 +11,8 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-COLUMNS = {
-    "id": "stem",
-    "gender": "gender",
-    "masterCategory": "master_category",
-    "subCategory": "sub_category",
-    "articleType": "article_type",
-    "baseColour": "base_colour",
-    "season": "season",
-    "year": "year",
-    "usage": "usage",
-    "productDisplayName": "product_display_name",
-}
+from fashion_desktop.catalog.fields import NAME, column_for_header
+
 FILE_NAME = "styles.csv"
 
 
@@ -47,12 +37,12 @@ def read_styles(path: Path) -> StylesImport:
     except StopIteration:
         result.unreadable.append((1, "empty file"))
         return result
-    names = [COLUMNS.get(column.strip()) for column in header]
+    names = [column_for_header(column.strip()) for column in header]
     if "stem" not in names:
         result.unreadable.append((1, "no 'id' column"))
         return result
     width = len(names)
-    last_is_name = names[-1] == "product_display_name"
+    last_is_name = names[-1] == NAME
     for fields in reader:
         line = reader.line_num
         if not any(f.strip() for f in fields):

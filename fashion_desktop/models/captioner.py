@@ -20,8 +20,6 @@ from fashion_desktop.imaging import ImageSource, load_rgb
 from fashion_desktop.models.decoding import DecodeSettings, beam_search, greedy
 from fashion_desktop.models.embedder import PREPROCESS_FILE, Variant, choose_graph_file
 from fashion_desktop.models.manifest import (
-    BLIP_DIR,
-    find_model_dir,
     load_manifest,
     read_json,
     verify_files,
@@ -71,8 +69,8 @@ def vision_output_names(num_layers: int) -> list[str]:
 class Captioner:
     """BLIP captioning with two ONNX sessions, created lazily on first use and kept."""
 
-    def __init__(self, model_dir: Path | None = None, *, variant: Variant = "auto", threads: int | None = None):
-        self.model_dir = model_dir if model_dir is not None else find_model_dir(BLIP_DIR)
+    def __init__(self, model_dir: Path, *, variant: Variant = "auto", threads: int | None = None):
+        self.model_dir = model_dir
         self.manifest = load_manifest(self.model_dir)
         self.preprocess_config = PreprocessConfig.from_dict(read_json(self.model_dir, PREPROCESS_FILE))
         self.layout = DecoderLayout.from_dict(read_json(self.model_dir, GENERATION_FILE))

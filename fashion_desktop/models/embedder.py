@@ -11,9 +11,7 @@ import numpy as np
 
 from fashion_desktop.imaging import ImageSource, load_rgb
 from fashion_desktop.models.manifest import (
-    RESNET_DIR,
     ModelManifest,
-    find_model_dir,
     load_manifest,
     read_json,
     verify_files,
@@ -41,8 +39,8 @@ def choose_graph_file(manifest: ModelManifest, graph: str, variant: Variant) -> 
 class ImageEmbedder:
     """One ResNet50 ONNX session, created lazily on first use and kept."""
 
-    def __init__(self, model_dir: Path | None = None, *, variant: Variant = "auto", threads: int | None = None):
-        self.model_dir = model_dir if model_dir is not None else find_model_dir(RESNET_DIR)
+    def __init__(self, model_dir: Path, *, variant: Variant = "auto", threads: int | None = None):
+        self.model_dir = model_dir
         self.manifest = load_manifest(self.model_dir)
         self.preprocess_config = PreprocessConfig.from_dict(read_json(self.model_dir, PREPROCESS_FILE))
         self.graph_file = choose_graph_file(self.manifest, "model", variant)

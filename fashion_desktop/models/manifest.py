@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fashion_desktop import paths
+from fashion_desktop.paths import MODELS_ENV
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
@@ -20,7 +21,7 @@ BLIP_DIR = "blip"
 
 REMEDY = (
     "Copy a complete exported models/onnx folder from a machine that has one (or point "
-    f"{paths.MODELS_ENV} at it), or run `python export_models.py --force` on a machine with internet access. "
+    f"{MODELS_ENV} at it), or run `python export_models.py --force` on a machine with internet access. "
     "To try the app without real models: `./run.sh --stand-ins` in a source checkout, or "
     "`python export_models.py --random-weights tiny` (results and captions are then meaningless stand-ins)."
 )
@@ -137,10 +138,10 @@ def verify_files(model_dir: Path, manifest: ModelManifest, names: list[str]) -> 
             raise ModelFilesError(f"Model file corrupt (checksum mismatch): {path}. {REMEDY}")
 
 
-def find_model_dir(name: str) -> Path:
-    """The first candidate folder (see paths.models_dir_candidates) that holds this model's manifest."""
+def find_model_dir(name: str, search_path: Sequence[Path]) -> Path:
+    """The first folder of `search_path` (see AppPaths.models_search_path) that holds this model's manifest."""
     searched = []
-    for root in paths.models_dir_candidates():
+    for root in search_path:
         candidate = root / name
         searched.append(str(candidate))
         if (candidate / MANIFEST_NAME).is_file():
@@ -161,12 +162,12 @@ def read_json(model_dir: Path, name: str) -> dict[str, Any]:
     return data
 
 
-def describe_models() -> list[dict[str, Any]]:
+def describe_models(search_path: Sequence[Path]) -> list[dict[str, Any]]:
     """What is installed, for the window's model info and banner; unreadable models are reported, not raised."""
     described: list[dict[str, Any]] = []
     for name in (RESNET_DIR, BLIP_DIR):
         try:
-            folder = find_model_dir(name)
+            folder = find_model_dir(name, search_path)
             manifest = load_manifest(folder)
         except ModelFilesError as exc:
             described.append({"model": name, "error": str(exc)})

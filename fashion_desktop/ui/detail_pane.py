@@ -10,7 +10,7 @@ from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QImageReader, QPixmap
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from fashion_desktop.catalog.catalog import SearchResult
+from fashion_desktop.catalog.query import SearchResult
 
 
 class DetailPane(QWidget):

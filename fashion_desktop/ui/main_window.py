@@ -1,6 +1,7 @@
 """The main window: query area on top, result grid below, detail pane on the right, indexing in the status bar.
 
-All model work happens on worker threads; this class only routes signals and shows what comes back.
+All model work happens on worker threads; the window keeps the query state, sends requests to the workers as
+queued signals and shows what comes back.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fashion_desktop.query import Query, QueryImage, Region
+from fashion_desktop.catalog.fields import FIELDS
+from fashion_desktop.catalog.query import Query, QueryImage, Region
+from fashion_desktop.imaging import IMAGE_SUFFIXES
+from fashion_desktop.paths import AppPaths
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.detail_pane import DetailPane
 from fashion_desktop.ui.errors import ErrorBridge
@@ -40,10 +44,10 @@ from fashion_desktop.ui.result_delegate import TILE, ResultDelegate
 from fashion_desktop.ui.results_model import CaptionRole, ItemIdRole, ResultsModel
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
 from fashion_desktop.ui.welcome import Welcome
+from fashion_desktop.workers.engine import WorkerThreads
 
 log = logging.getLogger("fashion_desktop.ui")
 
-FILTER_FIELDS = (("article_type", "Type"), ("base_colour", "Colour"), ("gender", "Gender"))
 BANNER = (
     "Random-weight stand-in models are loaded: similarities and captions are meaningless. "
     "Export the real models (python export_models.py) on a connected machine and copy models/onnx here."
@@ -74,20 +78,22 @@ class MainWindow(QMainWindow):
     captionRequested = Signal(object)  # list[int]
     modelsCheckRequested = Signal()
 
-    def __init__(self, settings: Settings, catalog_override: Path | None = None):
+    def __init__(self, settings: Settings, paths: AppPaths, catalog_override: Path | None = None):
         super().__init__()
         self.settings = settings
+        self.paths = paths
         self.catalog_override = catalog_override
         self.catalog: str | None = None
         self.query: Query | None = None
-        self.answered: Query | None = None  # the query whose results are on screen
         self.skipped: list[tuple[str, str]] = []
-        self.engine: Any = None
+        self.workers: WorkerThreads | None = None
+        self.missing_models_dialog: QMessageBox | None = None
+        self.models_info: list[dict[str, Any]] = []
         self.setWindowTitle("Fashion Desktop")
         self.resize(1280, 860)
         self.errors = ErrorBridge()
         self.errors.message.connect(self.show_error)
-        self.thumbnails = ThumbnailLoader()
+        self.thumbnails = ThumbnailLoader(paths.thumbnails_dir)
         self.results = ResultsModel(self.thumbnails)
         self._build_widgets()
         self._build_menus()
@@ -113,11 +119,11 @@ class MainWindow(QMainWindow):
         self.filters: dict[str, QComboBox] = {}
         bar = QHBoxLayout()
         bar.addWidget(self.k_box)
-        for name, label in FILTER_FIELDS:
+        for field in (f for f in FIELDS if f.shown):
             combo = QComboBox()
-            combo.addItem(f"Any {label.lower()}", "")
+            combo.addItem(f"Any {field.label.lower()}", "")
             combo.currentIndexChanged.connect(lambda _: self.rerun())
-            self.filters[name] = combo
+            self.filters[field.column] = combo
             bar.addWidget(combo)
         bar.addWidget(self.text_box, 1)
 
@@ -199,30 +205,31 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "About the &models", self.show_models)
 
-    # -- engine -----------------------------------------------------------------------------------------------
-    def attach_engine(self, engine: Any) -> None:
-        """Connect to the workers (see ui.app.Engine); called once the window is on screen."""
-        self.engine = engine
-        self.searchRequested.connect(engine.search.worker.search)
-        self.openCatalogRequested.connect(engine.search.worker.open_catalog)
-        self.openCatalogRequested.connect(engine.captions.worker.open_catalog)
-        self.indexRequested.connect(engine.index.worker.index)
-        self.captionRequested.connect(engine.captions.worker.caption)
-        self.modelsCheckRequested.connect(engine.search.worker.check_models)
-        self.refreshRequested.connect(engine.search.worker.refresh)
-        engine.search.worker.result.connect(self.show_results)
-        engine.search.worker.failed.connect(self.show_error)
-        engine.search.worker.opened.connect(self.catalog_opened)
-        engine.search.worker.models.connect(self.models_checked)
-        engine.search.worker.modelProblem.connect(self.show_model_problem)
-        engine.captions.worker.modelProblem.connect(self.show_model_problem)
-        engine.captions.worker.result.connect(self.caption_ready)
-        engine.captions.worker.failed.connect(self.show_error)
-        engine.index.worker.progress.connect(self.index_progress)
-        engine.index.worker.detail.connect(self.index_detail)
-        engine.index.worker.result.connect(self.index_done)
-        engine.index.worker.skipped.connect(self.index_skipped)
-        engine.index.worker.failed.connect(self.show_error)
+    # -- workers ----------------------------------------------------------------------------------------------
+    def attach_workers(self, workers: WorkerThreads) -> None:
+        """Connect to the worker threads (workers.engine.WorkerThreads); called once the window is on screen."""
+        self.workers = workers
+        self.searchRequested.connect(workers.search.worker.search)
+        self.openCatalogRequested.connect(workers.search.worker.open_catalog)
+        self.openCatalogRequested.connect(workers.captions.worker.open_catalog)
+        self.indexRequested.connect(workers.index.worker.index)
+        self.captionRequested.connect(workers.captions.worker.caption)
+        self.modelsCheckRequested.connect(workers.search.worker.check_models)
+        self.refreshRequested.connect(workers.search.worker.refresh)
+        workers.search.worker.result.connect(self.show_results)
+        workers.search.worker.failed.connect(self.show_error)
+        workers.search.worker.catalogOpened.connect(self.catalog_opened)
+        workers.search.worker.catalogRefreshed.connect(self.catalog_opened)
+        workers.search.worker.models.connect(self.models_checked)
+        workers.search.worker.modelProblem.connect(self.show_model_problem)
+        workers.captions.worker.modelProblem.connect(self.show_model_problem)
+        workers.captions.worker.result.connect(self.caption_ready)
+        workers.captions.worker.failed.connect(self.show_error)
+        workers.index.worker.progress.connect(self.index_progress)
+        workers.index.worker.detail.connect(self.index_detail)
+        workers.index.worker.result.connect(self.index_done)
+        workers.index.worker.skipped.connect(self.index_skipped)
+        workers.index.worker.failed.connect(self.show_error)
         self.modelsCheckRequested.emit()
         target = self.catalog_override or (Path(self.settings.catalog) if self.settings.catalog else None)
         if target is None:
@@ -240,7 +247,7 @@ class MainWindow(QMainWindow):
         self.start_indexing()
 
     def start_indexing(self) -> None:
-        if self.catalog is None or self.engine is None:
+        if self.catalog is None or self.workers is None:
             return
         self.skipped = []
         self.skipped_button.setVisible(False)
@@ -249,7 +256,7 @@ class MainWindow(QMainWindow):
             widget.setVisible(True)
         self.pause_button.setText("Pause")
         self.progress_label.setText("Looking for new and changed photos…")
-        self.engine.index.worker.control.cancel()  # a run in progress (other catalog, or F5) stops first
+        self.workers.index.worker.control.cancel()  # a run in progress (other catalog, or F5) stops first
         self.indexRequested.emit(self.catalog)
 
     # -- asking -----------------------------------------------------------------------------------------------
@@ -294,7 +301,7 @@ class MainWindow(QMainWindow):
 
     def open_images(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(
-            self, "Open images", "", "Images (*.jpg *.jpeg *.png *.webp *.bmp *.gif *.tif *.tiff)"
+            self, "Open images", "", f"Images ({' '.join('*' + suffix for suffix in IMAGE_SUFFIXES)})"
         )
         if names:
             self.ask([QueryImage(path=Path(n), label=Path(n).name) for n in names], origin="open")
@@ -315,9 +322,7 @@ class MainWindow(QMainWindow):
             self.open_catalog(folder)
 
     def use_sample(self) -> None:
-        from fashion_desktop.sample import sample_catalog_dir
-
-        self.open_catalog(str(sample_catalog_dir()))
+        self.open_catalog(str(self.paths.sample_catalog))
 
     def reindex(self) -> None:
         self.start_indexing()
@@ -341,12 +346,11 @@ class MainWindow(QMainWindow):
         query, results = payload
         if query != self.query:
             return  # an older answer overtaken by a newer question
-        self.answered = query
         self.results.set_results(results)
         self.message.setText(f"{len(results)} results" if results else "No results: try fewer filters.")
         self.detail.show_result(None)
-        if self.engine is not None:
-            self.engine.captions.worker.supersede()
+        if self.workers is not None:
+            self.workers.captions.worker.supersede()
         if self.settings.captions and results:
             self.captionRequested.emit([r.item_id for r in results])
 
@@ -383,7 +387,7 @@ class MainWindow(QMainWindow):
     def show_model_problem(self, text: str) -> None:
         """Missing or corrupt model files: a dialog naming the file and the remedy (once per distinct text)."""
         log.error("model problem: %s", text)
-        current = getattr(self, "missing_models_dialog", None)
+        current = self.missing_models_dialog
         if current is not None and current.isVisible():
             if text not in current.text():  # several workers may hit the same problem: one dialog lists them
                 current.setText(f"{current.text()}\n\n{text}")
@@ -394,7 +398,7 @@ class MainWindow(QMainWindow):
 
     def show_models(self) -> None:
         lines = []
-        for info in getattr(self, "models_info", []):
+        for info in self.models_info:
             if "error" in info:
                 lines.append(f"{info['model']}: {info['error']}")
             else:
@@ -438,9 +442,9 @@ class MainWindow(QMainWindow):
         QMessageBox(QMessageBox.Icon.Information, "Skipped files", text or "None", parent=self).open()
 
     def toggle_pause(self) -> None:
-        if self.engine is None:
+        if self.workers is None:
             return
-        control = self.engine.index.worker.control
+        control = self.workers.index.worker.control
         if control.paused:
             control.resume()
             self.pause_button.setText("Pause")
@@ -449,12 +453,13 @@ class MainWindow(QMainWindow):
             self.pause_button.setText("Resume")
 
     def cancel_indexing(self) -> None:
-        if self.engine is not None:
-            self.engine.index.worker.control.cancel()
+        if self.workers is not None:
+            self.workers.index.worker.control.cancel()
 
     # -- messages -----------------------------------------------------------------------------------------------
     def show_error(self, text: str) -> None:
-        """The one non-modal error channel: the status bar, in red, for a while; everything is also logged."""
+        """Errors go to the status bar, in red, for a while, and to the log. (Missing or damaged models get a
+        window-modal dialog instead: nothing works until they are fixed.)"""
         log.warning("shown to the user: %s", text)
         self.message.setStyleSheet("color:#c62828; font-weight:bold;")
         self.message.setText(text)
@@ -467,9 +472,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
-        self.settings.save()
-        if self.engine is not None:
-            self.engine.stop()
+        self.settings.save(self.paths.settings_file)
+        if self.workers is not None:
+            self.workers.stop()
         self.thumbnails.shutdown()
         self.errors.detach()
         super().closeEvent(event)

@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData
 from PySide6.QtGui import QImage
 
-from fashion_desktop.catalog.scan import IMAGE_SUFFIXES
-from fashion_desktop.query import QueryImage
+from fashion_desktop.catalog.query import QueryImage
+from fashion_desktop.imaging import IMAGE_SUFFIXES
 
 RAW_IMAGE_FORMATS = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 REMOTE_MESSAGE = (

@@ -17,7 +17,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from fashion_desktop.query import QueryImage, Region
+from fashion_desktop.catalog.query import QueryImage, Region
 from fashion_desktop.ui.mime import decode_mime
 
 HINT = "Drop images here — from your files, a browser or the results.\nPaste with Ctrl+V, open with Ctrl+O."
@@ -113,9 +113,6 @@ class QueryArea(QWidget):
             selection.width() / image.width(),
             selection.height() / image.height(),
         )
-
-    def image_rect(self) -> QRect | None:
-        return self._rects[0] if len(self._rects) == 1 else None
 
     # -- drops: decode only, then hand over ------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:

@@ -8,15 +8,14 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QUrl
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
-from fashion_desktop.catalog.catalog import SearchResult
+from fashion_desktop.catalog.fields import NAME
+from fashion_desktop.catalog.query import SearchResult
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
 
 ScoreRole = Qt.ItemDataRole.UserRole + 1
 CaptionRole = Qt.ItemDataRole.UserRole + 2
-PathRole = Qt.ItemDataRole.UserRole + 3
-ItemIdRole = Qt.ItemDataRole.UserRole + 4
-MetadataRole = Qt.ItemDataRole.UserRole + 5
-NameRole = Qt.ItemDataRole.UserRole + 6
+ItemIdRole = Qt.ItemDataRole.UserRole + 3
+NameRole = Qt.ItemDataRole.UserRole + 4
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -52,7 +51,7 @@ class ResultsModel(QAbstractListModel):
             return None
         result = self._results[index.row()]
         if role == Qt.ItemDataRole.DisplayRole or role == NameRole:
-            return result.metadata.get("product_display_name") or result.path.name
+            return result.metadata.get(NAME) or result.path.name
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnail(result)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -61,12 +60,8 @@ class ResultsModel(QAbstractListModel):
             return result.score
         if role == CaptionRole:
             return self._captions.get(result.item_id) or result.caption
-        if role == PathRole:
-            return str(result.path)
         if role == ItemIdRole:
             return result.item_id
-        if role == MetadataRole:
-            return dict(result.metadata)
         return None
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:

@@ -10,22 +10,21 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QImageReader
 
-from fashion_desktop import paths
-
 THUMBNAIL_PIXELS = 320  # stored size: sharp at 160 px tiles on 2x (HiDPI) screens
 
 
-def cache_path(source: Path) -> Path:
+def cache_path(source: Path, cache_dir: Path) -> Path:
+    """Keyed by the file's identity (path, size, mtime): an edited photo gets a fresh thumbnail."""
     try:
         stat = source.stat()
         key = f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{THUMBNAIL_PIXELS}"
     except OSError:
         key = str(source)
-    return paths.data_dir() / "thumbnails" / f"{hashlib.sha1(key.encode()).hexdigest()}.jpg"
+    return cache_dir / f"{hashlib.sha1(key.encode()).hexdigest()}.jpg"
 
 
-def load_thumbnail(source: Path, pixels: int = THUMBNAIL_PIXELS) -> QImage:
-    cached = cache_path(source)
+def load_thumbnail(source: Path, cache_dir: Path, pixels: int = THUMBNAIL_PIXELS) -> QImage:
+    cached = cache_path(source, cache_dir)
     if cached.exists():
         image = QImage(str(cached))
         if not image.isNull():
@@ -58,8 +57,9 @@ class ThumbnailLoader(QObject):
 
     loaded = Signal(object, QImage)
 
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path) -> None:
         super().__init__()
+        self.cache_dir = cache_dir
         self.pool = QThreadPool()
         self.pool.setMaxThreadCount(2)
         self._requested: set[object] = set()
@@ -68,7 +68,7 @@ class ThumbnailLoader(QObject):
         if key in self._requested:
             return
         self._requested.add(key)
-        self.pool.start(_ThumbnailJob(self, key, source))
+        self.pool.start(_ThumbnailJob(self, key, source, self.cache_dir))
 
     def forget(self) -> None:
         self.pool.clear()
@@ -80,9 +80,9 @@ class ThumbnailLoader(QObject):
 
 
 class _ThumbnailJob(QRunnable):
-    def __init__(self, loader: ThumbnailLoader, key: object, source: Path):
+    def __init__(self, loader: ThumbnailLoader, key: object, source: Path, cache_dir: Path):
         super().__init__()
-        self.loader, self.key, self.source = loader, key, source
+        self.loader, self.key, self.source, self.cache_dir = loader, key, source, cache_dir
 
     def run(self) -> None:
-        self.loader.loaded.emit(self.key, load_thumbnail(self.source))
+        self.loader.loaded.emit(self.key, load_thumbnail(self.source, self.cache_dir))

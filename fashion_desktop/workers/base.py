@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Generic, TypeVar
 
 from PySide6.QtCore import QObject, QThread, Signal
 
@@ -16,7 +17,6 @@ class Worker(QObject):
     progress = Signal(int, int)
     result = Signal(object)
     failed = Signal(str)
-    finished = Signal()
     modelProblem = Signal(str)  # a model file missing or corrupt: the window shows a dialog, not a status line
 
     def __init__(self) -> None:
@@ -31,14 +31,14 @@ class Worker(QObject):
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
-    def reset_cancel(self) -> None:
-        self._cancel.clear()
+
+AnyWorker = TypeVar("AnyWorker", bound=Worker)
 
 
-class WorkerThread:
+class WorkerThread(Generic[AnyWorker]):
     """Owns a QThread running one worker; `stop()` quits and joins it (a running QThread destroyed aborts)."""
 
-    def __init__(self, worker: Worker, name: str):
+    def __init__(self, worker: AnyWorker, name: str):
         self.worker = worker
         self.thread = QThread()
         self.thread.setObjectName(name)

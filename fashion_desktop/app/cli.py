@@ -10,12 +10,16 @@ import json
 import logging
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fashion_desktop.catalog.fields import NAME
+from fashion_desktop.paths import AppPaths
+
 if TYPE_CHECKING:
     from fashion_desktop.catalog.catalog import Catalog
+    from fashion_desktop.models.captioner import Captioner
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_NO_MODELS, EXIT_NO_CATALOG = 0, 1, 2, 3, 4
 
@@ -72,24 +76,32 @@ CLI_COMMANDS = {"caption", "index", "search", "status"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from fashion_desktop.app.environment import app_paths
+
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments == ["--self-test"]:
         return self_test_command()
+    paths = app_paths()
     if not arguments or (arguments[0] not in CLI_COMMANDS and not arguments[0].startswith("-")):
-        return window_command(arguments)
+        return window_command(arguments, paths)
     parser = build_parser()
     args = parser.parse_args(arguments)
     from fashion_desktop import logs
 
-    logs.setup()
+    logs.setup(paths.log_file)
     from fashion_desktop.catalog.catalog import CatalogMissingError
     from fashion_desktop.catalog.store import StoreError
     from fashion_desktop.models.manifest import ModelFilesError
 
-    commands = {"caption": caption_command, "index": index_command, "search": search_command, "status": status_command}
+    commands: dict[str, Callable[[argparse.Namespace, AppPaths], int]] = {
+        "caption": caption_command,
+        "index": index_command,
+        "search": search_command,
+        "status": status_command,
+    }
     try:
         if args.command in commands:
-            return commands[args.command](args)
+            return commands[args.command](args, paths)
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     except ModelFilesError as exc:
@@ -110,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PARTIAL
 
 
-def window_command(arguments: list[str]) -> int:
+def window_command(arguments: list[str], paths: AppPaths) -> int:
     """`fashion-desktop [CATALOG]`: the window, on CATALOG or the last catalog (the welcome on first launch)."""
     if len(arguments) > 1:
         print("usage: fashion-desktop [CATALOG_FOLDER] | fashion-desktop COMMAND ...", file=sys.stderr)
@@ -121,7 +133,7 @@ def window_command(arguments: list[str]) -> int:
         return EXIT_NO_CATALOG
     from fashion_desktop.models.manifest import describe_models
 
-    problems = [m["error"] for m in describe_models() if "error" in m]
+    problems = [m["error"] for m in describe_models(paths.models_search_path) if "error" in m]
     if problems:
         print(f"fashion-desktop: {problems[0]}", file=sys.stderr)
         return EXIT_NO_MODELS
@@ -134,16 +146,16 @@ def window_command(arguments: list[str]) -> int:
         return EXIT_USAGE
     from fashion_desktop import logs
 
-    logs.setup()
-    from fashion_desktop.ui.app import run_window
+    logs.setup(paths.log_file)
+    from fashion_desktop.app.window import run_window
 
-    return run_window(catalog)
+    return run_window(paths, catalog)
 
 
 def self_test_command() -> int:
+    from fashion_desktop.app.selftest import run_self_test
     from fashion_desktop.imaging import ImageDecodeError
     from fashion_desktop.models.manifest import ModelFilesError
-    from fashion_desktop.selftest import run_self_test
 
     try:
         return run_self_test()
@@ -163,11 +175,17 @@ def no_display() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def caption_command(args: argparse.Namespace) -> int:
-    from fashion_desktop.imaging import ImageDecodeError
+def make_captioner(paths: AppPaths, threads: int | None) -> Captioner:
     from fashion_desktop.models.captioner import Captioner
+    from fashion_desktop.models.manifest import BLIP_DIR, find_model_dir
 
-    captioner = Captioner(threads=args.threads)
+    return Captioner(find_model_dir(BLIP_DIR, paths.models_search_path), threads=threads)
+
+
+def caption_command(args: argparse.Namespace, paths: AppPaths) -> int:
+    from fashion_desktop.imaging import ImageDecodeError
+
+    captioner = make_captioner(paths, args.threads)
     captioner.load()
     if captioner.manifest.random_weights:
         print("fashion-desktop: random-weight stand-in models: captions are meaningless", file=sys.stderr)
@@ -188,21 +206,20 @@ def caption_command(args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if failures else EXIT_OK
 
 
-def open_catalog(folder: Path | None, threads: int | None) -> Catalog:
+def open_catalog(folder: Path | None, paths: AppPaths, threads: int | None) -> Catalog:
+    """The catalog of `folder` (default: the sample catalog), warning on stderr when the models are stand-ins."""
     from fashion_desktop.catalog.catalog import Catalog
-    from fashion_desktop.models.embedder import ImageEmbedder
-    from fashion_desktop.sample import sample_catalog_dir
 
-    embedder = ImageEmbedder(threads=threads)
-    if embedder.manifest.random_weights:
+    catalog = Catalog.open(folder if folder is not None else paths.sample_catalog, paths, threads=threads)
+    if catalog.embedder.manifest.random_weights:
         print("fashion-desktop: random-weight stand-in models: similarities are meaningless", file=sys.stderr)
-    return Catalog(folder if folder is not None else sample_catalog_dir(), embedder)
+    return catalog
 
 
-def index_command(args: argparse.Namespace) -> int:
+def index_command(args: argparse.Namespace, paths: AppPaths) -> int:
     from fashion_desktop.catalog.indexer import IndexProgress
 
-    catalog = open_catalog(args.catalog, args.threads)
+    catalog = open_catalog(args.catalog, paths, args.threads)
     tty = sys.stderr.isatty()
 
     def show(progress: IndexProgress) -> None:
@@ -222,9 +239,7 @@ def index_command(args: argparse.Namespace) -> int:
     for path, reason in report.failed:
         print(f"  skipped {path}: {reason}")
     if args.captions:
-        from fashion_desktop.models.captioner import Captioner
-
-        done = catalog.caption_all(Captioner(threads=args.threads), on_progress=lambda d, t: show_captions(d, t))
+        done = catalog.caption_all(make_captioner(paths, args.threads), on_progress=show_captions)
         print(f"captioned {done} items")
     return EXIT_OK
 
@@ -233,8 +248,8 @@ def show_captions(done: int, total: int) -> None:
     print(f"captioned {done}/{total}", file=sys.stderr)
 
 
-def search_command(args: argparse.Namespace) -> int:
-    catalog = open_catalog(args.catalog, args.threads)
+def search_command(args: argparse.Namespace, paths: AppPaths) -> int:
+    catalog = open_catalog(args.catalog, paths, args.threads)
     if catalog.store.counts().get("ok", 0) == 0:
         print(f"fashion-desktop: {catalog.root} is not indexed yet: run `fashion-desktop index`", file=sys.stderr)
         return EXIT_NO_CATALOG
@@ -258,10 +273,7 @@ def search_command(args: argparse.Namespace) -> int:
     log.info("query from command line: %d images, %d results", len(args.images), len(results))
     captions: dict[int, str] = {}
     if args.captions and results:
-        from fashion_desktop.models.captioner import Captioner
-
-        items = catalog.store.items([r.item_id for r in results])
-        captions = catalog.captions_for(list(items.values()), Captioner(threads=args.threads))
+        captions = catalog.captions_for([r.item_id for r in results], make_captioner(paths, args.threads))
     for result in results:
         caption = captions.get(result.item_id)
         if args.json:
@@ -274,7 +286,7 @@ def search_command(args: argparse.Namespace) -> int:
                 row["caption"] = caption
             print(json.dumps(row))
         else:
-            name = result.metadata.get("product_display_name", "")
+            name = result.metadata.get(NAME, "")
             print(
                 f"{result.score:.3f}  {result.path}"
                 + (f"  {name}" if name else "")
@@ -283,8 +295,8 @@ def search_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def status_command(args: argparse.Namespace) -> int:
-    catalog = open_catalog(args.catalog, args.threads)
+def status_command(args: argparse.Namespace, paths: AppPaths) -> int:
+    catalog = open_catalog(args.catalog, paths, args.threads)
     status = catalog.status()
     if args.json:
         print(json.dumps(status))

@@ -1,13 +1,10 @@
-"""What the stylist asks with: images from files, raw image data, catalog items, or a region of one image."""
+"""What the stylist asks and what she gets back: light value types shared by the catalog, the workers and the
+window (no numpy, PIL or Qt here, so the window imports them for free)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from PIL import Image
-
-from fashion_desktop.imaging import load_rgb
 
 
 @dataclass(frozen=True)
@@ -58,19 +55,12 @@ class Query:
         return len(self.images) + len(self.item_ids)
 
 
-MIN_REGION_PIXELS = 16
+@dataclass(frozen=True)
+class SearchResult:
+    """One answer: a catalog item, its similarity to the query (NaN for text-only matches) and what is known of it."""
 
-
-def crop_region(image: Image.Image, region: Region) -> Image.Image:
-    """The part of `image` inside `region`; refuses slivers too small to describe anything."""
-    box = region.clamped()
-    left, top = round(box.left * image.width), round(box.top * image.height)
-    right, bottom = round((box.left + box.width) * image.width), round((box.top + box.height) * image.height)
-    if right - left < MIN_REGION_PIXELS or bottom - top < MIN_REGION_PIXELS:
-        raise ValueError("the selected region is too small; drag a larger rectangle")
-    return image.crop((left, top, right, bottom))
-
-
-def load_query_image(query_image: QueryImage, region: Region | None = None) -> Image.Image:
-    image = load_rgb(query_image.source)
-    return crop_region(image, region) if region is not None else image
+    item_id: int
+    path: Path
+    score: float
+    metadata: dict[str, str] = field(default_factory=dict)
+    caption: str | None = None

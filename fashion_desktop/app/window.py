@@ -1,0 +1,55 @@
+"""Starting the window: Qt first and fast, the heavy imports and model sessions after it is on screen."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from fashion_desktop.paths import AppPaths
+from fashion_desktop.settings import Settings
+
+log = logging.getLogger("fashion_desktop.app")
+
+
+def run_window(paths: AppPaths, catalog: Path | None = None, argv: list[str] | None = None) -> int:
+    """Show the window at once; the worker threads (models, catalog) start on the next event-loop turn."""
+    started = time.perf_counter()
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName("Fashion Desktop")
+    app.setOrganizationName("Fashion Desktop")
+    from fashion_desktop.ui.main_window import MainWindow
+    from fashion_desktop.workers.engine import WorkerThreads
+
+    settings = Settings.load(paths.settings_file)
+    window = MainWindow(settings, paths, catalog)
+    window.show()
+    log.info("window shown %.3f s after start", time.perf_counter() - started)
+    running: list[WorkerThreads] = []
+
+    def start_workers() -> None:
+        running.append(WorkerThreads(paths, settings.threads))
+        window.attach_workers(running[0])
+
+    QTimer.singleShot(0, start_workers)
+    code = int(app.exec())
+    for workers in running:  # however the event loop ended, no worker thread is left running
+        workers.stop()
+    return code
+
+
+def check_window(paths: AppPaths, catalog: Path) -> None:
+    """Build and show the window offscreen (the self-test): a bundle missing a Qt plugin fails here, not at a
+    stylist's desk."""
+    from fashion_desktop.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(["fashion-desktop"])
+    window = MainWindow(Settings(), paths, catalog)
+    window.show()
+    app.processEvents()
+    window.close()
+    app.processEvents()
