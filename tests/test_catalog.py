@@ -177,6 +177,7 @@ def test_crash_between_vector_write_and_commit_then_resume(
     assert resumed.store.garbage_rows() == 0
 
 
+@pytest.mark.slow
 def test_kill_during_indexing_then_resume(
     tmp_path: Path, tiny_models: Path, open_catalog: OpenCatalog, embedder: ImageEmbedder, app_paths: AppPaths
 ) -> None:

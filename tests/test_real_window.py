@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.support import REPO
 
 
+@pytest.mark.slow
 def test_real_window_shows_the_results(models_env: Path, tmp_path: Path) -> None:
     assert shutil.which("xvfb-run"), "xvfb-run missing: scripts/system-deps.sh installs it"
     shot = tmp_path / "window.png"

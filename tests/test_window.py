@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QObject, QPoint, QPointF, QRect, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication, QImage
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -232,9 +232,19 @@ def test_settings_persist(qtbot: QtBot, window: MainWindow, catalog: Path, app_p
     assert Settings.load(app_paths.settings_file).results_count == 7
 
 
-def test_banner_says_the_models_are_stand_ins(qtbot: QtBot, window: MainWindow) -> None:
+def test_banner_and_model_info_say_the_models_are_stand_ins(
+    qtbot: QtBot, window: MainWindow, tiny_models: Path
+) -> None:
     qtbot.waitUntil(lambda: window.banner.isVisible())
     assert "meaningless" in window.banner.text()
+    window.show_models()  # Help ▸ About the models
+    boxes = [box for box in window.findChildren(QMessageBox) if box.windowTitle() == "Models"]
+    assert len(boxes) == 1 and boxes[0].isVisible()
+    text = boxes[0].text()
+    for model in ("resnet50", "blip"):
+        assert f"{model}: random-weights:tiny" in text and str(tiny_models / model) in text
+    assert text.count("RANDOM WEIGHTS") == 2 and text.count("int8 not used") == 2
+    boxes[0].close()
 
 
 def test_missing_models_dialog(qtbot: QtBot, data_dir: Path, tmp_path: Path, catalog: Path) -> None:
