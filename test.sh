@@ -8,4 +8,5 @@ ruff check .
 ruff format --check .
 mypy
 lint-imports --no-cache
+check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 QT_QPA_PLATFORM=offscreen python -m pytest "$@"
