@@ -270,31 +270,33 @@ def model_component(folder: Path) -> Component:
     )
 
 
-def artwork_components() -> dict[str, Component]:
-    return {
-        "twemoji": Component(
-            key="twemoji",
-            title="Twemoji artwork",
-            license="CC-BY-4.0",
-            copyright=["2019 Twitter, Inc and other contributors"],
-            standard=["CC-BY-4.0"],
-            comment=[
-                "Sample catalog images: Twemoji graphics (npm @twemoji/svg 15.0.0), rendered and placed on a "
-                "backdrop by scripts/make_sample_catalog.py."
-            ],
-        ),
-        "noto": Component(
-            key="noto",
-            title="Noto Color Emoji artwork",
-            license="OFL-1.1",
-            copyright=["2013 Google LLC"],
-            standard=["OFL-1.1"],
-            comment=[
-                "Sample catalog images: Noto Color Emoji glyphs (Debian fonts-noto-color-emoji), rendered, "
-                "enlarged and placed on a backdrop by scripts/make_sample_catalog.py."
-            ],
-        ),
-    }
+# The sample catalog's artwork, by its folder: (title, licence, copyright, where it comes from).
+ARTWORK = {
+    "twemoji": (
+        "Twemoji artwork",
+        "CC-BY-4.0",
+        "2019 Twitter, Inc and other contributors",
+        "Twemoji graphics (npm @twemoji/svg 15.0.0), rendered and placed on a backdrop",
+    ),
+    "noto": (
+        "Noto Color Emoji artwork",
+        "OFL-1.1",
+        "2013 Google LLC",
+        "Noto Color Emoji glyphs (Debian fonts-noto-color-emoji), rendered, enlarged and placed on a backdrop",
+    ),
+}
+
+
+def artwork_component(folder: str) -> Component:
+    title, license_id, holder, origin = ARTWORK[folder]
+    return Component(
+        key=folder,
+        title=title,
+        license=license_id,
+        copyright=[holder],
+        standard=[license_id],
+        comment=[f"Sample catalog images: {origin} by scripts/make_sample_catalog.py."],
+    )
 
 
 def windows_runtime_component() -> Component:
@@ -373,8 +375,8 @@ class Attribution:
         dest = dest.replace("\\", "/")
         name = pattern or dest
         parts = dest.split("/")
-        if "sample_catalog" in parts and parts[-2] in ("twemoji", "noto"):
-            self.component(parts[-2], lambda: artwork_components()[parts[-2]]).files.add(name)
+        if "sample_catalog" in parts and parts[-2] in ARTWORK:
+            self.component(parts[-2], lambda: artwork_component(parts[-2])).files.add(name)
             return
         path = Path(source).resolve()
         if inside(path, self.models_dir):
