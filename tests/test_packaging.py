@@ -13,10 +13,11 @@ import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support import REPO
 
 
 def installer_module(name: str) -> ModuleType:
@@ -47,11 +48,13 @@ def paragraphs(text: str) -> list[dict[str, str]]:
     return result
 
 
-def attributed(tmp_path: Path, files: list[tuple[str, Path]]) -> list[notices.Component]:
+def attributed(tmp_path: Path, files: list[tuple[str, Path]]) -> list[Any]:
+    """The notices' components (installer/notices.py Component objects) for these (bundle path, source) files."""
     attribution = notices.Attribution(models_dir=tmp_path / "models", project_root=tmp_path / "project")
     for dest, source in files:
         attribution.add(dest, source)
-    return attribution.components()
+    components: list[Any] = attribution.components()
+    return components
 
 
 def dist_file(name: str, suffix: str) -> Path:
