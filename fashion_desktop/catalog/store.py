@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -213,6 +214,8 @@ class CatalogStore:
                 handle.truncate(referenced * row_bytes)
 
     def close(self) -> None:
+        if "boards" in self.__dict__:  # opened on first use (see the boards section)
+            self.boards.close()
         self.db.close()
 
     @contextmanager
@@ -495,6 +498,42 @@ class CatalogStore:
             for r in self.db.execute("SELECT id FROM items WHERE substr(path, 1, ?) = ?", (len(prefix), prefix))
         }
 
+    # -- boards (issue 11; domain logic in catalog/boards.py) --------------------------------------------------
+    @cached_property
+    def boards(self) -> BoardTables:
+        """The boards of this catalog, in their own database file next to this one: a rebuild of the catalog
+        database (another image model, a new schema, damage) sets aside items and vectors, which can be made
+        again, but never the stylist's boards, which cannot."""
+        return BoardTables(self.folder / BOARDS_DB_FILE)
+
+    def item_at(self, path: str) -> Item | None:
+        """The item of this path (relative to the root, forward slashes), as of the last scan."""
+        row = self.db.execute("SELECT * FROM items WHERE path=?", (path,)).fetchone()
+        return _item(row) if row else None
+
+    def items_with_hashes(self, hashes: Iterable[str]) -> dict[str, list[Item]]:
+        """Catalog items holding each of these contents (one content may be in several files), by path."""
+        found: dict[str, list[Item]] = {}
+        query = "SELECT * FROM items WHERE content_hash IN ({}) ORDER BY path"
+        for row in self._rows_where_in(query, hashes):
+            found.setdefault(row["content_hash"], []).append(_item(row))
+        return found
+
+    def styles_for_stems(self, stems: Iterable[str]) -> dict[str, dict[str, str]]:
+        """styles.csv metadata by file stem (also for files gone from the catalog, known by their last name)."""
+        rows = self._rows_where_in("SELECT * FROM styles WHERE stem IN ({})", stems)
+        return {row["stem"]: {f: row[f] for f in COLUMNS if row[f]} for row in rows}
+
+    def captions_for_hashes(self, hashes: Iterable[str], model: str) -> dict[str, str]:
+        query = "SELECT content_hash, caption FROM captions WHERE model=? AND content_hash IN ({})"
+        found: dict[str, str] = {}
+        values = list(hashes)
+        for start in range(0, len(values), SQL_CHUNK):
+            chunk = values[start : start + SQL_CHUNK]
+            rows = self.db.execute(query.format(",".join("?" * len(chunk))), [model, *chunk])
+            found.update({str(row[0]): str(row[1]) for row in rows})
+        return found
+
 
 def _check_column(column: str) -> None:
     """Column names are put into SQL text: only the declared metadata columns may get there."""
@@ -505,3 +544,186 @@ def _check_column(column: str) -> None:
 def _item(row: sqlite3.Row) -> Item:
     """The one mapping from an `items` row to an Item."""
     return Item(*(row[f.name] for f in dataclass_fields(Item)))
+
+
+# -- boards (issue 11) ------------------------------------------------------------------------------------------
+BOARDS_DB_FILE = "boards.sqlite"
+BOARDS_SCHEMA_VERSION = 1  # PRAGMA user_version of the boards database
+
+BOARDS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS boards(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused: an undo token cannot name another board
+    name TEXT NOT NULL,
+    created REAL NOT NULL,
+    modified REAL NOT NULL,
+    deleted REAL  -- NULL: live; else when it went to the trash (restore undoes the delete)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS boards_live_names ON boards(name COLLATE NOCASE) WHERE deleted IS NULL;
+CREATE TABLE IF NOT EXISTS board_items(
+    board_id INTEGER NOT NULL REFERENCES boards(id) ON DELETE CASCADE,
+    content_hash TEXT NOT NULL,  -- identity: survives renames and moves, and comes back with the content
+    position INTEGER NOT NULL,  -- 0..n-1 within the board
+    note TEXT NOT NULL DEFAULT '',
+    last_path TEXT NOT NULL,  -- where the content was last seen, relative to the catalog root
+    added REAL NOT NULL,
+    PRIMARY KEY (board_id, content_hash)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS board_items_order ON board_items(board_id, position);
+"""
+
+
+@dataclass(frozen=True)
+class Board:
+    id: int
+    name: str
+    created: float
+    modified: float
+    deleted: float | None  # when it was moved to the trash; None for a live board
+    count: int  # items on it
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """One row of a board as stored: what is on it, not where that content is now (see catalog/boards.py)."""
+
+    content_hash: str
+    position: int
+    note: str
+    last_path: str
+    added: float
+
+
+_BOARD_COLUMNS = "boards.id, boards.name, boards.created, boards.modified, boards.deleted"
+_BOARD_SELECT = (
+    f"SELECT {_BOARD_COLUMNS}, COUNT(board_items.content_hash) AS count FROM boards "
+    "LEFT JOIN board_items ON board_items.board_id = boards.id"
+)
+
+
+class BoardTables:
+    """The SQL of boards, on their own connection to `boards.sqlite` (opened on first use, created if absent; a
+    damaged file is set aside and a fresh one started). Each edit of catalog/boards.py runs in one `writing()`
+    transaction, so a kill leaves every board as it was before or after that edit."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError as exc:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            log.error("boards database %s is damaged (%s); set aside, starting with no boards", path, exc)
+            for suffix in ("", "-wal", "-shm"):
+                damaged = path.with_name(path.name + suffix)
+                if damaged.exists():
+                    os.replace(damaged, path.with_name(f"{path.name}{suffix}.damaged-{stamp}"))
+            self.db = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
+            if version > BOARDS_SCHEMA_VERSION:
+                raise StoreError(f"the boards in {self.path} were saved by a newer version of the app")
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("quick_check failed")
+            db.executescript(BOARDS_SCHEMA + f"PRAGMA user_version={BOARDS_SCHEMA_VERSION};")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One write transaction; nested uses join the outer one (so an edit reads and writes atomically)."""
+        if self.db.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (another window, the command line) commits a board edit."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    # -- boards ----------------------------------------------------------------------------------------------
+    def boards(self, *, deleted: bool = False) -> list[Board]:
+        """Live boards by name, or the trash, most recently deleted first."""
+        where, order = ("IS NOT NULL", "boards.deleted DESC") if deleted else ("IS NULL", "boards.name COLLATE NOCASE")
+        query = f"{_BOARD_SELECT} WHERE boards.deleted {where} GROUP BY boards.id ORDER BY {order}, boards.id"
+        return [Board(*row) for row in self.db.execute(query)]
+
+    def board(self, board_id: int) -> Board | None:
+        row = self.db.execute(f"{_BOARD_SELECT} WHERE boards.id=? GROUP BY boards.id", (board_id,)).fetchone()
+        return Board(*row) if row else None
+
+    def live_board_named(self, name: str) -> Board | None:
+        query = f"{_BOARD_SELECT} WHERE boards.deleted IS NULL AND boards.name=? COLLATE NOCASE GROUP BY boards.id"
+        row = self.db.execute(query, (name,)).fetchone()
+        return Board(*row) if row else None
+
+    def insert_board(self, name: str, now: float) -> int:
+        cursor = self.db.execute("INSERT INTO boards(name, created, modified) VALUES (?, ?, ?)", (name, now, now))
+        return int(cursor.lastrowid or 0)
+
+    def rename_board(self, board_id: int, name: str, now: float) -> None:
+        self.db.execute("UPDATE boards SET name=?, modified=? WHERE id=?", (name, now, board_id))
+
+    def set_deleted(self, board_id: int, deleted: float | None) -> None:
+        self.db.execute("UPDATE boards SET deleted=? WHERE id=?", (deleted, board_id))
+
+    def touch(self, board_id: int, now: float) -> None:
+        self.db.execute("UPDATE boards SET modified=? WHERE id=?", (now, board_id))
+
+    def purge_deleted(self, before: float) -> int:
+        """Forget boards that went to the trash before `before` (their items go with them)."""
+        return int(self.db.execute("DELETE FROM boards WHERE deleted < ?", (before,)).rowcount)
+
+    # -- items on a board --------------------------------------------------------------------------------------
+    def entries(self, board_id: int) -> list[BoardEntry]:
+        query = (
+            "SELECT content_hash, position, note, last_path, added FROM board_items WHERE board_id=? ORDER BY position"
+        )
+        return [BoardEntry(*row) for row in self.db.execute(query, (board_id,))]
+
+    def insert_entries(self, board_id: int, entries: Iterable[BoardEntry]) -> None:
+        self.db.executemany(
+            "INSERT INTO board_items(board_id, content_hash, position, note, last_path, added) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(board_id, e.content_hash, e.position, e.note, e.last_path, e.added) for e in entries],
+        )
+
+    def delete_entries(self, board_id: int, hashes: Iterable[str]) -> None:
+        self.db.executemany(
+            "DELETE FROM board_items WHERE board_id=? AND content_hash=?", [(board_id, h) for h in hashes]
+        )
+
+    def write_order(self, board_id: int, hashes: Sequence[str]) -> None:
+        """Positions 0..n-1 in this order (every item of the board must be named)."""
+        self.db.executemany(
+            "UPDATE board_items SET position=? WHERE board_id=? AND content_hash=?",
+            [(position, board_id, h) for position, h in enumerate(hashes)],
+        )
+
+    def set_note(self, board_id: int, content_hash: str, note: str) -> bool:
+        cursor = self.db.execute(
+            "UPDATE board_items SET note=? WHERE board_id=? AND content_hash=?", (note, board_id, content_hash)
+        )
+        return cursor.rowcount > 0
+
+    def set_last_paths(self, paths: dict[str, str]) -> None:
+        """Where each content is now (on every board holding it), so a file that goes missing later is named
+        by where it was last seen."""
+        rows = [(path, digest) for digest, path in paths.items()]
+        self.db.executemany("UPDATE board_items SET last_path=? WHERE content_hash=?", rows)
