@@ -2,7 +2,7 @@
 # Set up (once) and run the whole test suite: lint, types, tests. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
-bash scripts/system-deps.sh
+bash scripts/system-deps.sh test
 . scripts/venv.sh test
 ruff check .
 ruff format --check .

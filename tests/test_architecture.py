@@ -50,3 +50,20 @@ print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert "onnxruntime" in loaded
     assert loaded & (EXPORT_ONLY | QT) == set()
+
+
+def test_board_exports_paint_with_qtgui_but_load_no_widgets() -> None:
+    """The export layer runs on worker threads and under the offscreen platform: QtGui, never QtWidgets.
+    (import-linter cannot forbid a submodule of an external package, so this checks what importing it loads.)"""
+    script = """
+import importlib, json, pkgutil, sys
+import fashion_desktop.export as package
+for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+    importlib.import_module(module.name)
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("PySide6"))))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120, check=True
+    )
+    loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert "PySide6.QtGui" in loaded and "PySide6.QtWidgets" not in loaded
