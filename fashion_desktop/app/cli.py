@@ -1,6 +1,8 @@
 """The `fashion-desktop` command: the window by default, plus command-line tools.
 
-Exit codes: 0 success, 1 some inputs failed, 2 usage error, 3 models missing or corrupt, 4 catalog missing.
+Exit codes: 0 success, 1 some inputs failed (each reported; for `board export`, items drawn as placeholders because
+their file is missing or unreadable), 2 usage error (also: no such board), 3 models missing or corrupt, 4 catalog
+missing.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fashion_desktop.app.board_cli import add_board_parser, board_command
 from fashion_desktop.catalog.fields import NAME
 from fashion_desktop.paths import AppPaths
 
@@ -62,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="what is indexed")
     status.add_argument("catalog", nargs="?", type=Path)
     status.add_argument("--json", action="store_true")
+    add_board_parser(commands)
     return parser
 
 
@@ -72,7 +76,7 @@ def _positive(text: str) -> int:
     return value
 
 
-CLI_COMMANDS = {"caption", "index", "search", "status"}
+CLI_COMMANDS = {"board", "caption", "index", "search", "status"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "index": index_command,
         "search": search_command,
         "status": status_command,
+        "board": board_command,
     }
     try:
         if args.command in commands:
