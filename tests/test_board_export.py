@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt, QThread
 from pytestqt.qtbot import QtBot
 
 from fashion_desktop.catalog.boards import Board, BoardItem, Boards
@@ -26,6 +27,8 @@ from fashion_desktop.export.job import ExportCancelled
 from fashion_desktop.export.lookbook import export_pdf
 from fashion_desktop.export.options import LookbookOptions
 from fashion_desktop.paths import AppPaths
+from fashion_desktop.workers.base import WorkerThread
+from fashion_desktop.workers.boards import BoardExportWorker, ExportRequest
 from tests.board_support import (
     COLOURS,
     centre_of,
@@ -37,6 +40,7 @@ from tests.board_support import (
     product_photo,
     snapshot,
 )
+from tests.test_workers import Sender, relay
 
 CAPTION_MODEL = "test-captioner"
 
@@ -258,3 +262,40 @@ def test_an_empty_board_is_a_cover_only(board: tuple[Catalog, Boards, Board], tm
     out = tmp_path / "empty.pdf"
     export_pdf(empty, [], out)
     assert pdf_pages(out) == 1 and "0 items" in pdf_text(out)
+
+
+def test_the_export_worker_paints_on_its_thread_reports_progress_and_can_be_cancelled(
+    board: tuple[Catalog, Boards, Board], tmp_path: Path, qtbot: QtBot, app_paths: AppPaths
+) -> None:
+    """What the window's export dialog will drive: a request in, progress, then the report or a message."""
+    catalog, _, created = board
+    running = WorkerThread(BoardExportWorker(app_paths), "export")
+    worker = running.worker
+    threads: set[QThread] = set()
+    cancel_at: list[int] = [3]
+
+    def on_progress(done: int, total: int) -> None:  # direct: runs where the export runs
+        threads.add(QThread.currentThread())
+        if done == cancel_at[0]:
+            worker.cancel()
+
+    worker.progress.connect(on_progress, Qt.ConnectionType.DirectConnection)
+    results, failures = relay(worker.result), relay(worker.failed)
+    sender = Sender()
+    sender.ask.connect(worker.export)
+    out = tmp_path / "from the worker.pdf"
+    try:
+        with qtbot.waitSignal(failures.got, timeout=60000) as failure:
+            sender.ask.emit(ExportRequest(1, catalog.root, created.id, out, LookbookOptions(per_page=2)))
+        assert "cancelled" in failure.args[0] and not out.exists()
+        cancel_at[0] = -1
+        with qtbot.waitSignal(results.got, timeout=60000) as outcome:
+            sender.ask.emit(ExportRequest(2, catalog.root, created.id, out, LookbookOptions(per_page=2)))
+        request_id, report = outcome.args[0]
+        assert request_id == 2 and report.pages == pdf_pages(out) == 5
+        assert threads and QThread.currentThread() not in threads, "painted on the worker's thread"
+        with qtbot.waitSignal(failures.got, timeout=60000) as failure:
+            sender.ask.emit(ExportRequest(3, catalog.root, created.id + 99, out, None))
+        assert failure.args[0] == "Export failed: that board no longer exists"
+    finally:
+        running.stop()

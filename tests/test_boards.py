@@ -105,6 +105,9 @@ def test_add_keeps_the_order_given_and_ignores_items_already_there(catalog: Cata
     )
     assert len(result.not_found) == 4 and len(result.added) == 1
     assert paths_on(boards, board.id)[-1] == "tops/look7.jpg"
+    link = tmp_path / "link-to-catalog"
+    link.symlink_to(root)  # the same file reached through a link to the catalog is the same item
+    assert boards.add_paths(board.id, [link / "tops" / "look7.jpg"]).already == result.added
     assert boards.get(board.id).count == 5
 
 

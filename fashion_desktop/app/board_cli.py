@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
     from fashion_desktop.catalog.boards import Boards
     from fashion_desktop.catalog.catalog import Catalog
-    from fashion_desktop.models.captioner import Captioner
 
 EXIT_OK, EXIT_PARTIAL = 0, 1  # as in cli.py's docstring
 
@@ -154,12 +153,13 @@ def _remove(args: argparse.Namespace, catalog: Catalog, boards: Boards, paths: A
 
 
 def _export(args: argparse.Namespace, catalog: Catalog, boards: Boards, paths: AppPaths) -> int:
+    from fashion_desktop.catalog.boards import installed_captioner
     from fashion_desktop.export.formats import export_board
     from fashion_desktop.export.options import LookbookOptions
 
     board = boards.named(args.name)
     options = LookbookOptions(args.per_page, args.paper, args.landscape, args.title, args.subtitle)
-    captioner = _captioner(paths)
+    captioner = installed_captioner(paths.models_search_path)
     if captioner is not None:  # the captions of the installed model go into the export (no session is started)
         catalog.use_captioner(captioner)
         boards.caption_model = catalog.caption_model
@@ -226,16 +226,6 @@ def _note(args: argparse.Namespace, catalog: Catalog, boards: Boards, paths: App
     note = boards.set_note(board.id, found, args.text)
     print(f"note {'set' if note else 'cleared'}")
     return EXIT_OK
-
-
-def _captioner(paths: AppPaths) -> Captioner | None:
-    from fashion_desktop.models.captioner import Captioner
-    from fashion_desktop.models.manifest import BLIP_DIR, ModelFilesError, find_model_dir
-
-    try:
-        return Captioner(find_model_dir(BLIP_DIR, paths.models_search_path))
-    except ModelFilesError:
-        return None
 
 
 def _gui_application() -> QGuiApplication:

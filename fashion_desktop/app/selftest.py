@@ -1,7 +1,8 @@
 """`fashion-desktop --self-test`: prove an installation works, end to end, without touching the user's data.
 
 Loads both models, indexes the bundled sample catalog into a temporary data directory, searches, captions one
-result, builds the window offscreen (so a bundle missing a Qt plugin fails here), prints what it did.
+result, builds the window offscreen (so a bundle missing a Qt plugin fails here), puts the results on a board and
+exports it as a PDF lookbook (fonts found and embedded), prints what it did.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 from fashion_desktop.app.environment import app_paths
+from fashion_desktop.paths import AppPaths
 
 
 def run_self_test() -> int:
@@ -46,5 +48,29 @@ def run_self_test() -> int:
 
         check_window(paths, paths.sample_catalog)
         print("window: built and shown offscreen")
+        if not check_lookbook(paths, [result.item_id for result in results], Path(data) / "self-test.pdf"):
+            return 1
     print(f"self-test passed in {time.perf_counter() - started:.1f} s")
     return 0
+
+
+def check_lookbook(paths: AppPaths, item_ids: list[int], out: Path) -> bool:
+    """Put items on a board and export its lookbook (needs the QApplication check_window made)."""
+    from fashion_desktop.catalog.boards import Boards
+    from fashion_desktop.catalog.catalog import Catalog
+    from fashion_desktop.export.lookbook import export_pdf
+
+    catalog = Catalog.open(paths.sample_catalog, paths)
+    try:
+        boards = Boards(catalog.store)
+        board = boards.create("Self-test")
+        boards.add(board.id, item_ids)
+        report = export_pdf(boards.get(board.id), boards.items(board.id), out)
+    finally:
+        catalog.close()
+    expected = 1 + (len(item_ids) + 3) // 4  # the cover, then 4 items a page
+    if report.pages != expected or b"/FontFile" not in out.read_bytes():
+        print(f"self-test FAILED: lookbook has {report.pages} pages (expected {expected}) or no embedded font")
+        return False
+    print(f"lookbook: {report.items} items on {report.pages} pages ({report.bytes / 1e3:.0f} kB)")
+    return True

@@ -10,18 +10,23 @@ the window); `remove` returns what it removed so that `put_back` can undo it too
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from fashion_desktop.catalog.fields import NAME
 from fashion_desktop.catalog.scan import content_hash
 from fashion_desktop.catalog.store import Board, BoardEntry, BoardTables, CatalogStore
 from fashion_desktop.imaging import IMAGE_SUFFIXES
 
-__all__ = ["AddResult", "Board", "BoardError", "BoardItem", "Boards", "RemovedItems"]
+if TYPE_CHECKING:
+    from fashion_desktop.models.captioner import Captioner
+
+__all__ = ["AddResult", "Board", "BoardError", "BoardItem", "Boards", "RemovedItems", "installed_captioner"]
 
 log = logging.getLogger("fashion_desktop.catalog.boards")
 
@@ -264,23 +269,32 @@ class Boards:
     def identify(self, path: Path) -> tuple[str, str] | None:
         """(content hash, path relative to the root) of a catalog image file, or None when `path` is not one
         (outside the catalog folder, hidden, not an image, not a file)."""
-        try:
-            absolute = path.expanduser().resolve()
-            relative = absolute.relative_to(self.root)
-        except (OSError, ValueError):
+        relative = self._relative(path)
+        if relative is None:
             return None
-        parts = relative.parts
-        if not parts or any(part.startswith(".") for part in parts) or absolute.suffix.lower() not in IMAGE_SUFFIXES:
+        parts = PurePosixPath(relative).parts
+        hidden = any(part.startswith(".") for part in parts)  # the scan skips hidden files and folders
+        if not parts or hidden or PurePosixPath(relative).suffix.lower() not in IMAGE_SUFFIXES:
             return None
+        absolute = self.root / relative
         if not absolute.is_file():
             return None
-        known = self.store.item_at(relative.as_posix())
-        if known is not None and known.content_hash is not None:
-            stat = absolute.stat()
-            if (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
-                return known.content_hash, known.path
+        known = self.store.item_at(relative)
+        if known is not None and known.content_hash is not None and _unchanged(absolute, known.size, known.mtime_ns):
+            return known.content_hash, known.path
         digest = self._hash_of(absolute)
-        return (digest, relative.as_posix()) if digest is not None else None
+        return (digest, relative) if digest is not None else None
+
+    def _relative(self, path: Path) -> str | None:
+        """`path` relative to the catalog root as the scan writes it (forward slashes), whether it is given through
+        a symlinked folder of the catalog (as the scan follows them) or through a link to the catalog itself."""
+        given = Path(os.path.normpath(path.expanduser().absolute()))
+        for candidate in (given, given.resolve()):
+            try:
+                return candidate.relative_to(self.root).as_posix()
+            except ValueError:
+                continue
+        return None
 
     def _hash_of(self, path: Path) -> str | None:
         try:
@@ -378,10 +392,7 @@ class Boards:
         hashes = {e.content_hash for e in entries}
         if identified is not None and identified[0] in hashes:
             return identified[0]
-        try:
-            relative = path.expanduser().resolve().relative_to(self.root).as_posix()
-        except (OSError, ValueError):
-            relative = path.as_posix()
+        relative = self._relative(path)
         return next((e.content_hash for e in entries if e.last_path == relative), None)
 
     def _free_name(self, wanted: str) -> str:
@@ -392,6 +403,18 @@ class Boards:
             number += 1
             candidate = f"{wanted[: NAME_LIMIT - len(str(number)) - 1]} {number}"
         return candidate
+
+
+def installed_captioner(models_search_path: Sequence[Path]) -> Captioner | None:
+    """The installed captioning model, read from its manifest only (no session starts): exports carry the captions
+    it cached (`Catalog.use_captioner`). None when there is none."""
+    from fashion_desktop.models.captioner import Captioner
+    from fashion_desktop.models.manifest import BLIP_DIR, ModelFilesError, find_model_dir
+
+    try:
+        return Captioner(find_model_dir(BLIP_DIR, models_search_path))
+    except ModelFilesError:
+        return None
 
 
 def _unchanged(path: Path, size: int, mtime_ns: int) -> bool:

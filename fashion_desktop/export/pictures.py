@@ -33,8 +33,8 @@ def load_picture(path: Path | None, max_width: int, max_height: int) -> Picture:
         return Picture(None, MISSING)
     try:
         image = load_rgb(path, draft_size=max(max_width, max_height, 1), max_pixels=MAX_PIXELS)
-        if image.width > max_width or image.height > max_height:
-            image.thumbnail((max(max_width, 1), max(max_height, 1)), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        if image.width > max_width or image.height > max_height:  # bicubic: half Lanczos' time, as sharp in print
+            image.thumbnail((max(max_width, 1), max(max_height, 1)), Image.Resampling.BICUBIC, reducing_gap=2.0)
         data = image.tobytes()
         return Picture(QImage(data, image.width, image.height, 3 * image.width, QImage.Format.Format_RGB888).copy())
     except Exception as exc:  # Pillow raises far more than OSError on malformed files; none may stop an export
