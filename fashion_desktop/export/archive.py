@@ -10,14 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from fashion_desktop.catalog.boards import Board, BoardItem
 from fashion_desktop.catalog.fields import FIELDS, NAME
-from fashion_desktop.export.job import Cancelled, ExportReport, Progress, Steps, atomic_output, finish
+from fashion_desktop.export.job import Cancelled, ExportReport, ExportRun, Progress, atomic_output
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Already compressed: storing them again costs time for nothing.
@@ -76,10 +75,7 @@ def export_zip(
     cancelled: Cancelled | None = None,
 ) -> ExportReport:
     """Write a ZIP holding a folder named after the board with the items' original files and `<board>.csv`."""
-    started = time.monotonic()
-    report = ExportReport(out, items=len(items))
-    steps = Steps(len(items) + 1, on_progress, cancelled)
-    steps.check()
+    run = ExportRun(out, len(items), on_progress, cancelled)
     folder = safe_file_name(board.name, "board")
     names = unique_names([safe_file_name(item.file_name) for item in items])
     rows: list[list[str]] = []
@@ -96,19 +92,19 @@ def export_zip(
             status = "ok"
             if item.path is None:
                 status, name = "missing", ""
-                report.missing.append(item.last_path)
+                run.report.missing.append(item.last_path)
             else:
                 stored = PurePosixPath(name).suffix.lower() in STORED_SUFFIXES
                 try:
                     archive.write(item.path, f"{folder}/{name}", zipfile.ZIP_STORED if stored else None)
                 except OSError:
                     status, name = "unreadable", ""
-                    report.unreadable.append(item.last_path)
+                    run.report.unreadable.append(item.last_path)
             rows.append(_row(number, name, item, status))
-            steps.advance()
+            run.advance()
         archive.writestr(f"{folder}/{folder}.csv", _csv(rows))
-    steps.advance()
-    return finish(report, started)
+    run.advance()
+    return run.finish()
 
 
 def _row(number: int, name: str, item: BoardItem, status: str) -> list[str]:

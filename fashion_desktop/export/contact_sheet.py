@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import math
-import time
 from collections.abc import Sequence
 from contextlib import closing
 from pathlib import Path
@@ -13,9 +12,9 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
 from fashion_desktop.catalog.boards import Board, BoardItem
-from fashion_desktop.export.job import Cancelled, ExportReport, Progress, Steps, atomic_output, finish
+from fashion_desktop.export.job import Cancelled, ExportReport, ExportRun, Progress, atomic_output
 from fashion_desktop.export.painting import GREY, draw_picture, draw_text, font, key_metadata
-from fashion_desktop.export.pictures import MISSING, UNREADABLE, prefetched
+from fashion_desktop.export.pictures import prefetched, record_problem
 
 CELL_WIDTH = 240  # pixels per picture, unless the sheet would exceed PIXEL_BUDGET
 MIN_CELL_WIDTH = 80
@@ -65,10 +64,7 @@ def export_contact_sheet(
     cancelled: Cancelled | None = None,
 ) -> ExportReport:
     """Write one PNG showing every item of the board, numbered, to `out`, atomically."""
-    started = time.monotonic()
-    report = ExportReport(out, items=len(items))
-    steps = Steps(len(items) + 1, on_progress, cancelled)
-    steps.check()
+    run = ExportRun(out, len(items), on_progress, cancelled)
     sheet = _Sheet(len(items))
     image = QImage(sheet.width, sheet.height, QImage.Format.Format_RGB32)
     if image.isNull():
@@ -94,15 +90,12 @@ def export_contact_sheet(
                 below = QPointF(box.left(), box.bottom() + sheet.padding / 2)
                 height = draw_text(painter, f"{index + 1}  {item.product_name}", name_font, below, box.width(), 1)
                 draw_text(painter, key_metadata(item), detail_font, below + QPointF(0, height), box.width(), 1, GREY)
-                if picture.problem == MISSING:
-                    report.missing.append(item.last_path)
-                elif picture.problem == UNREADABLE:
-                    report.unreadable.append(item.last_path)
-                steps.advance()
+                record_problem(run.report, picture, item.last_path)
+                run.advance()
     finally:
         painter.end()
     with atomic_output(out) as temporary:
         if not image.save(str(temporary), "PNG"):  # type: ignore[call-overload]  # stubs say bytes; it takes str
             raise OSError(f"cannot write {out}")
-    steps.advance()
-    return finish(report, started)
+    run.advance()
+    return run.finish()

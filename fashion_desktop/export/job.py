@@ -29,14 +29,20 @@ class ExportReport:
     bytes: int = 0
 
 
-class Steps:
-    """Counts an export's steps for the progress callback and stops it (ExportCancelled) once cancelled."""
+class ExportRun:
+    """One export under way: counts its steps (each item, and one for the cover or the final write) for the
+    progress callback, stops it (ExportCancelled) once cancelled, and fills in its report."""
 
-    def __init__(self, total: int, on_progress: Progress | None, cancelled: Cancelled | None):
-        self.total = total
+    def __init__(
+        self, out: Path, items: int, on_progress: Progress | None, cancelled: Cancelled | None, *, pages: int = 0
+    ):
+        self.report = ExportReport(out, items=items, pages=pages)
+        self.total = items + 1
         self.done = 0
         self._on_progress = on_progress
         self._cancelled = cancelled
+        self._started = time.monotonic()
+        self.check()
 
     def check(self) -> None:
         if self._cancelled is not None and self._cancelled():
@@ -47,6 +53,11 @@ class Steps:
         if self._on_progress is not None:
             self._on_progress(self.done, self.total)
         self.check()
+
+    def finish(self) -> ExportReport:
+        self.report.seconds = time.monotonic() - self._started
+        self.report.bytes = self.report.path.stat().st_size
+        return self.report
 
 
 @contextmanager
@@ -76,9 +87,3 @@ def _new_temporary(out: Path) -> Path:
         except FileExistsError:
             continue
         return candidate
-
-
-def finish(report: ExportReport, started: float) -> ExportReport:
-    report.seconds = time.monotonic() - started
-    report.bytes = report.path.stat().st_size
-    return report

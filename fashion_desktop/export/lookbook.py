@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import math
-import time
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from PySide6.QtCore import QDate, QFile, QIODevice, QLocale, QMarginsF, QPointF,
 from PySide6.QtGui import QFontMetricsF, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from fashion_desktop.catalog.boards import Board, BoardItem
-from fashion_desktop.export.job import Cancelled, ExportReport, Progress, Steps, atomic_output, finish
+from fashion_desktop.export.job import Cancelled, ExportReport, ExportRun, Progress, atomic_output
 from fashion_desktop.export.options import LookbookOptions
 from fashion_desktop.export.painting import (
     GREY,
@@ -28,7 +27,7 @@ from fashion_desktop.export.painting import (
     key_metadata,
     line_height,
 )
-from fashion_desktop.export.pictures import MISSING, UNREADABLE, load_picture, prefetched
+from fashion_desktop.export.pictures import load_picture, prefetched, record_problem
 
 PAGE_SIZES = {"a4": QPageSize.PageSizeId.A4, "letter": QPageSize.PageSizeId.Letter}
 DEVICE_DPI = 300  # the painter's units: one device pixel is 1/300 inch
@@ -117,11 +116,8 @@ def export_pdf(
 ) -> ExportReport:
     """Write the lookbook of `items` (a board's items, in order) to `out`, atomically."""
     options = options or LookbookOptions()
-    started = time.monotonic()
     pages = page_count(len(items), options.per_page)
-    report = ExportReport(out, items=len(items), pages=pages)
-    steps = Steps(len(items) + 1, on_progress, cancelled)
-    steps.check()
+    run = ExportRun(out, len(items), on_progress, cancelled, pages=pages)
     with atomic_output(out) as temporary:
         device = QFile(str(temporary))
         if not device.open(QIODevice.OpenModeFlag.WriteOnly):
@@ -138,7 +134,7 @@ def export_pdf(
         try:
             page = _Page(writer, options.per_page)
             _paint_cover(painter, page, board, items, options)
-            steps.advance()
+            run.advance()
             size = page.picture_pixels(options.max_dpi)
             with closing(prefetched([(item.path, *size) for item in items])) as pictures:
                 for index, (item, picture) in enumerate(zip(items, pictures, strict=True)):
@@ -150,17 +146,14 @@ def export_pdf(
                     box = QRectF(cell.left(), cell.top(), cell.width(), page.picture_height)
                     draw_picture(painter, picture, box, page.body_font)
                     _paint_text(painter, page, item, index + 1, cell)
-                    if picture.problem == MISSING:
-                        report.missing.append(item.last_path)
-                    elif picture.problem == UNREADABLE:
-                        report.unreadable.append(item.last_path)
-                    steps.advance()
+                    record_problem(run.report, picture, item.last_path)
+                    run.advance()
         finally:
             painter.end()
             device.close()
         if device.error() != QFile.FileError.NoError:
             raise OSError(f"cannot write {out}: {device.errorString()}")
-    return finish(report, started)
+    return run.finish()
 
 
 def _paint_text(painter: QPainter, page: _Page, item: BoardItem, number: int, cell: QRectF) -> None:

@@ -12,6 +12,7 @@ from PIL import Image
 from PySide6.QtGui import QImage
 
 from fashion_desktop.catalog.indexer import MAX_PIXELS
+from fashion_desktop.export.job import ExportReport
 from fashion_desktop.imaging import load_rgb
 
 log = logging.getLogger("fashion_desktop.export")
@@ -24,6 +25,14 @@ UNREADABLE = "Picture could not be read"
 class Picture:
     image: QImage | None  # None: draw a placeholder saying `problem`
     problem: str | None = None
+
+
+def record_problem(report: ExportReport, picture: Picture, last_path: str) -> None:
+    """Name the item in the report when its picture is a placeholder."""
+    if picture.problem == MISSING:
+        report.missing.append(last_path)
+    elif picture.problem == UNREADABLE:
+        report.unreadable.append(last_path)
 
 
 def load_picture(path: Path | None, max_width: int, max_height: int) -> Picture:
