@@ -129,9 +129,9 @@ def export_pdf(
         writer.setTitle(options.title or board.name)
         writer.setCreator("Fashion Desktop")
         painter = QPainter()
-        if not painter.begin(writer):
-            raise OSError(f"cannot write {out}")
         try:
+            if not painter.begin(writer):
+                raise OSError(f"cannot write {out}")
             page = _Page(writer, options.per_page)
             _paint_cover(painter, page, board, items, options)
             run.advance()
@@ -149,7 +149,8 @@ def export_pdf(
                     record_problem(run.report, picture, item.last_path)
                     run.advance()
         finally:
-            painter.end()
+            if painter.isActive():
+                painter.end()
             device.close()
         if device.error() != QFile.FileError.NoError:
             raise OSError(f"cannot write {out}: {device.errorString()}")
@@ -199,16 +200,18 @@ def _paint_cover(
     details.append(f"{count} · {when}")
     y += 8 * MM
     y += draw_lines(painter, details, details_font, QPointF(left, y), GREY)
-    shown = [item for item in items if not item.missing][:COVER_PICTURES]
-    if not shown:
-        return
     gap = page.gap
     box_width = (width - (COVER_PICTURES - 1) * gap) / COVER_PICTURES
     box_height = min(box_width * 4 / 3, page.content.bottom() - y - 12 * MM)
-    top = page.content.bottom() - box_height
+    if box_height < 20 * MM:  # a long title left no room
+        return
     scale = options.max_dpi / DEVICE_DPI
-    for index, item in enumerate(shown):
+    shown = 0
+    for item in items:
+        if shown == COVER_PICTURES:
+            break
         picture = load_picture(item.path, math.ceil(box_width * scale), math.ceil(box_height * scale))
-        if picture.image is not None:
-            box = QRectF(left + index * (box_width + gap), top, box_width, box_height)
+        if picture.image is not None:  # the first pictures there are: no placeholders on the cover
+            box = QRectF(left + shown * (box_width + gap), page.content.bottom() - box_height, box_width, box_height)
             draw_picture(painter, picture, box, page.body_font)
+            shown += 1
