@@ -144,7 +144,7 @@ def test_pictures_are_upright_and_downscaled_to_300_dpi_never_upscaled(
     assert len(on_page_2) == 3
     camera, small, upright = on_page_2
     assert 600 < camera[0] < 3000 and camera[1] < 4000, "downscaled"
-    assert camera[2] <= 301 and camera[3] <= 301, "at most 300 dpi as printed"
+    assert 295 <= min(camera[2:]) and max(camera[2:]) <= 301, "300 dpi as printed: no more, and no less when it can"
     assert small[:2] == (90, 120), "never upscaled"
     assert upright[:2] == (200, 400), "EXIF orientation applied"
     page = pdf_page_image(out, 2, tmp_path, dpi=40)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from PySide6.QtGui import QImage
 
 from fashion_desktop.catalog.indexer import MAX_PIXELS
 from fashion_desktop.export.job import ExportReport
-from fashion_desktop.imaging import load_rgb
+from fashion_desktop.imaging import load_rgb, open_image
 
 log = logging.getLogger("fashion_desktop.export")
 
@@ -41,14 +42,29 @@ def load_picture(path: Path | None, max_width: int, max_height: int) -> Picture:
     if path is None:
         return Picture(None, MISSING)
     try:
-        image = load_rgb(path, draft_size=max(max_width, max_height, 1), max_pixels=MAX_PIXELS)
+        with open_image(path) as opened:
+            if opened.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale when that still fills the box
+                opened.draft("RGB", _needed_size(opened, max_width, max_height))
+            image = load_rgb(opened, max_pixels=MAX_PIXELS)
         if image.width > max_width or image.height > max_height:  # bicubic: half Lanczos' time, as sharp in print
             image.thumbnail((max(max_width, 1), max(max_height, 1)), Image.Resampling.BICUBIC, reducing_gap=2.0)
         data = image.tobytes()
-        return Picture(QImage(data, image.width, image.height, 3 * image.width, QImage.Format.Format_RGB888).copy())
+        rgb = QImage(data, image.width, image.height, 3 * image.width, QImage.Format.Format_RGB888)
+        # RGB32 (a copy, independent of `data`): the PDF writer takes it as it is; any other format it converts
+        # and scans for transparency on the painting thread.
+        return Picture(rgb.convertToFormat(QImage.Format.Format_RGB32))
     except Exception as exc:  # Pillow raises far more than OSError on malformed files; none may stop an export
         log.warning("export: %s could not be read: %s", path, exc)
         return Picture(None, UNREADABLE)
+
+
+def _needed_size(image: Image.Image, max_width: int, max_height: int) -> tuple[int, int]:
+    """The stored (not yet EXIF-rotated) size at which `image`, shown upright, fits the box exactly."""
+    width, height = image.size
+    sideways = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # shown rotated by a quarter turn
+    upright_width, upright_height = (height, width) if sideways else (width, height)
+    scale = min(max_width / upright_width, max_height / upright_height, 1.0)
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
 PictureRequest = tuple[Path | None, int, int]  # (file, max width, max height)
