@@ -525,14 +525,10 @@ class CatalogStore:
         return {row["stem"]: {f: row[f] for f in COLUMNS if row[f]} for row in rows}
 
     def captions_for_hashes(self, hashes: Iterable[str], model: str) -> dict[str, str]:
-        query = "SELECT content_hash, caption FROM captions WHERE model=? AND content_hash IN ({})"
-        found: dict[str, str] = {}
-        values = list(hashes)
-        for start in range(0, len(values), SQL_CHUNK):
-            chunk = values[start : start + SQL_CHUNK]
-            rows = self.db.execute(query.format(",".join("?" * len(chunk))), [model, *chunk])
-            found.update({str(row[0]): str(row[1]) for row in rows})
-        return found
+        """Cached captions by `model` of these contents."""
+        query = "SELECT content_hash, model, caption FROM captions WHERE content_hash IN ({})"
+        rows = self._rows_where_in(query, hashes)
+        return {str(row[0]): str(row[2]) for row in rows if row[1] == model}
 
 
 def _check_column(column: str) -> None:
