@@ -55,15 +55,15 @@ def make_camera_catalog(folder: Path, count: int, distinct: int = 20) -> None:
 
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
-    bases = []
-    for image in synthetic_images(distinct, seed=3):
+    for first, image in enumerate(synthetic_images(distinct, seed=3)):  # one photo in memory at a time
         large = image.resize((3000, 4000), Image.Resampling.BICUBIC)
-        grain = rng.normal(0, 5, size=(4000, 3000, 3))
-        bases.append(Image.fromarray(np.clip(np.asarray(large) + grain, 0, 255).astype(np.uint8)))
-    for index in range(count):
-        buffer = io.BytesIO()
-        bases[index % distinct].save(buffer, format="JPEG", quality=90, comment=f"frame {index}".encode())
-        (folder / f"item{index:04}.jpg").write_bytes(buffer.getvalue())
+        grain = rng.normal(0, 5, size=(4000, 3000, 3)).astype(np.float32)
+        photo = Image.fromarray(np.clip(np.asarray(large) + grain, 0, 255).astype(np.uint8))
+        del grain
+        for index in range(first, count, distinct):
+            buffer = io.BytesIO()
+            photo.save(buffer, format="JPEG", quality=90, comment=f"frame {index}".encode())
+            (folder / f"item{index:04}.jpg").write_bytes(buffer.getvalue())
     write_styles(folder, count)
 
 

@@ -90,6 +90,8 @@ def test_board_usage_errors(models_env: Path, tmp_path: Path, capsys: pytest.Cap
     assert code == cli.EXIT_USAGE and "must end in .pdf, .png, .zip" in err
     code, _, err = run(capsys, "board", "export", "Shoot", tmp_path / "no-folder" / "x.pdf", *at)
     assert code == cli.EXIT_USAGE and "folder not found" in err
+    code, _, err = run(capsys, "board", "export", "Shoot", tmp_path / "x.pdf", "--dpi", "5", *at)
+    assert code == cli.EXIT_USAGE and "between 36 and 600 dpi" in err
     assert not (tmp_path / "x.docx").exists() and not (tmp_path / "x.pdf").exists()
     assert run(capsys, "board", "rename", "Nope", "Other", *at)[0] == cli.EXIT_USAGE
     assert run(capsys, "board", "add", "   ", files[0], *at)[0] == cli.EXIT_USAGE

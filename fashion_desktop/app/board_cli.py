@@ -48,6 +48,7 @@ def add_board_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     export.add_argument("--landscape", action="store_true")
     export.add_argument("--title", default="", help="the lookbook's title (default: the board's name)")
     export.add_argument("--subtitle", default="")
+    export.add_argument("--dpi", type=int, default=300, help="pictures at most this sharp as printed (36-600)")
     rename = action("rename", "rename a board")
     rename.add_argument("name")
     rename.add_argument("new_name")
@@ -158,7 +159,7 @@ def _export(args: argparse.Namespace, catalog: Catalog, boards: Boards, paths: A
     from fashion_desktop.export.options import LookbookOptions
 
     board = boards.named(args.name)
-    options = LookbookOptions(args.per_page, args.paper, args.landscape, args.title, args.subtitle)
+    options = LookbookOptions(args.per_page, args.paper, args.landscape, args.title, args.subtitle, args.dpi)
     captioner = installed_captioner(paths.models_search_path)
     if captioner is not None:  # the captions of the installed model go into the export (no session is started)
         catalog.use_captioner(captioner)
