@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +42,9 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """models/onnx-style folder with tiny random-weight ResNet and BLIP (fp32 + int8), made by export_models.py."""
     import export_models
 
-    out = tmp_path_factory.mktemp("models")
+    # FASHION_DESKTOP_TEST_MODELS=DIR keeps them between runs while iterating (export_models keeps a valid export).
+    kept = os.environ.get("FASHION_DESKTOP_TEST_MODELS")
+    out = Path(kept) if kept else tmp_path_factory.mktemp("models")
     code = export_models.main(["--random-weights", "tiny", "--quantize", "int8", "--out", str(out)])
     assert code == 0
     return out

@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from fashion_desktop.catalog.browse import Library
 from fashion_desktop.catalog.fields import COLUMNS, FACETS, FOLDER_FILTER, field_named
 from fashion_desktop.catalog.indexer import IndexControl, Indexer, IndexProgress, IndexReport
-from fashion_desktop.catalog.query import Query, QueryImage, Region, SearchResult
+from fashion_desktop.catalog.query import LibraryView, Query, QueryImage, Region, SearchResult
 from fashion_desktop.catalog.scan import content_hash
 from fashion_desktop.catalog.search import ExactIndex, SearchHit, combine_queries
 from fashion_desktop.catalog.store import CatalogStore, Item, store_dir_for
@@ -26,6 +28,7 @@ from fashion_desktop.paths import AppPaths
 log = logging.getLogger("fashion_desktop.catalog")
 
 MIN_REGION_PIXELS = 16
+DUPLICATE_SIMILARITY = 0.97  # results at least this alike are near-duplicates when the window collapses them
 
 
 class CatalogMissingError(FileNotFoundError):
@@ -51,6 +54,8 @@ class Catalog:
         self._index_lock = threading.Lock()
         self._data_version = -1  # the store's PRAGMA data_version when the search index was last brought up to date
         self.caption_model: str | None = None  # model id of the captioner in use, keys the caption cache
+        self._library: Library | None = None
+        self._library_stamp: tuple[int, int] = (-1, -1)
 
     @classmethod
     def open(
@@ -127,13 +132,21 @@ class Catalog:
             self.search_index()
 
     def run_query(self, query: Query) -> list[SearchResult]:
-        """Answer a window query: images (optionally one region of one image) and/or catalog items."""
+        """Answer a window query: query images (each optionally cut to a region drawn on it; catalog items by
+        their stored vector unless a region of them is asked for) and/or catalog items, with the query's filters
+        (several values of one field: any of them) and text."""
         self.refresh_search_index()
         index = self.search_index()
         parts = []
-        if query.images:
-            region = query.region if len(query.images) == 1 else None
-            parts.append(self.embedder.embed([_query_pixels(image, region) for image in query.images]))
+        to_embed = []
+        for image in query.images:
+            vector = index.vector_of(image.item_id) if image.item_id is not None and image.region is None else None
+            if vector is not None:
+                parts.append(vector[None, :])
+            else:
+                to_embed.append(_query_pixels(image, image.region))
+        if to_embed:
+            parts.append(self.embedder.embed(to_embed))
         for item_id in query.item_ids:
             vector = index.vector_of(item_id)
             if vector is None:
@@ -144,10 +157,31 @@ class Catalog:
                 raise ValueError("nothing to search with")
             return self.text_results(query.text, query.k, dict(query.filters))
         exclude = self.items_matching([image.path for image in query.images if image.path is not None])
-        exclude += list(query.item_ids)
-        return self.search_vectors(
-            np.concatenate(parts), query.k, filters=dict(query.filters), exclude=exclude, text=query.text or None
-        )
+        exclude += [*query.item_ids, *(image.item_id for image in query.images if image.item_id is not None)]
+        text_ids = self.store.text_matches(query.text) if query.text.strip() else None
+        allowed = self.library().allowed(query.filter_values(), text_ids)
+        combined = combine_queries(np.concatenate(parts))
+        if not query.collapse_duplicates:
+            return self._results_for(index.search(combined, query.k, allowed=allowed, exclude=exclude))
+        hits = index.search(combined, query.k * 4 + 50, allowed=allowed, exclude=exclude)
+        return self._collapsed(hits, query.k)
+
+    def _collapsed(self, hits: Sequence[SearchHit], k: int) -> list[SearchResult]:
+        """The best `k` hits that are not near-duplicates of a better one, each with the ids folded into it."""
+        index = self.search_index()
+        groups: list[tuple[SearchHit, np.ndarray, list[int]]] = []
+        for hit in hits:
+            vector = index.vector_of(hit.item_id)
+            if vector is None:
+                continue
+            group = next((g for g in groups if float(vector @ g[1]) >= DUPLICATE_SIMILARITY), None)
+            if group is not None:
+                group[2].append(hit.item_id)
+            elif len(groups) < k:
+                groups.append((hit, vector, []))
+        folded = {hit.item_id: tuple(duplicates) for hit, _, duplicates in groups}
+        results = self._results_for([hit for hit, _, _ in groups])
+        return [replace(result, duplicates=folded.get(result.item_id, ())) for result in results]
 
     def search_vectors(
         self,
@@ -291,6 +325,28 @@ class Catalog:
             "captions": self.store.captions_count(),
             "model": self.store.model_id,
         }
+
+    # -- browsing: the window's library view -------------------------------------------------------------------
+    def library(self) -> Library:
+        """The ordered, filterable table of indexed items; rebuilt when anything was committed since."""
+        stamp = self.store.change_stamp()
+        if self._library is None or stamp != self._library_stamp:
+            self._library = Library(self.store.library_rows())
+            self._library_stamp = stamp
+        return self._library
+
+    def browse(self, query: Query) -> LibraryView:
+        """The library without an image: the query's filters and text, in its sort order, with filter counts."""
+        text_ids = self.store.text_matches(query.text) if query.text.strip() else None
+        return self.library().view(query.filter_values(), text_ids, query.sort)
+
+    def page(self, item_ids: Sequence[int]) -> list[SearchResult]:
+        """Tile details (path, metadata, cached caption) of these items, for the rows scrolled into view."""
+        return self._results_for([SearchHit(int(i), float("nan")) for i in item_ids])
+
+    def skipped_files(self) -> list[tuple[str, str]]:
+        """Every file the catalog could not index, with the reason, whichever run found it."""
+        return [(item.path, item.error or "unreadable") for item in self.store.items_with_status("error")]
 
 
 def _query_pixels(query_image: QueryImage, region: Region | None) -> Image.Image:

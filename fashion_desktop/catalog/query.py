@@ -3,8 +3,17 @@ window (no numpy, PIL or Qt here, so the window imports them for free)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+# How the library is ordered while browsing (no image query): key → label shown in the window.
+SORTS: dict[str, str] = {
+    "name": "Name",
+    "folder": "Folder",
+    "modified": "Date modified",
+    "added": "Recently added",
+}
+DEFAULT_SORT = "name"
 
 
 @dataclass(frozen=True)
@@ -23,11 +32,16 @@ class Region:
 
 @dataclass(frozen=True)
 class QueryImage:
-    """One query image: a file path or encoded image bytes (pasted or dropped from a browser)."""
+    """One query image: a file path or encoded image bytes (pasted or dropped from a browser).
+
+    `item_id` is set when the image is a catalog item ("More like this"): its stored vector is used unless a
+    `region` of it is asked for, which is then cut from the upright file and embedded."""
 
     path: Path | None = None
     data: bytes | None = None
     label: str = ""
+    region: Region | None = None
+    item_id: int | None = None
 
     @property
     def source(self) -> Path | bytes:
@@ -37,30 +51,71 @@ class QueryImage:
             return self.data
         raise ValueError("empty query image")
 
+    def with_region(self, region: Region | None) -> QueryImage:
+        return replace(self, region=region)
+
 
 @dataclass(frozen=True)
 class Query:
-    """A search request. `origin` is how it was asked (drop, paste, open, more-like-this), for the log."""
+    """A search request, or a view of the library when it holds no image (browsing).
+
+    `origin` is how it was asked (drop, paste, open, more-like-this, browse…), for the log. `filters` are (field,
+    value) pairs: several values of one field mean any of them, different fields must all match. `sort` orders
+    the library while browsing; image queries are ordered by similarity."""
 
     images: tuple[QueryImage, ...] = ()
-    item_ids: tuple[int, ...] = ()  # catalog items used as queries ("more like this"): their stored vectors
-    region: Region | None = None  # only with exactly one image
+    item_ids: tuple[int, ...] = ()  # catalog items used as queries by their stored vectors (command line, tests)
     origin: str = "drop"
     k: int = 24
     filters: tuple[tuple[str, str], ...] = ()
     text: str = ""
+    sort: str = DEFAULT_SORT
+    collapse_duplicates: bool = False  # near-duplicates shown once, with how many were folded into them
 
     @property
     def count(self) -> int:
         return len(self.images) + len(self.item_ids)
 
+    @property
+    def browsing(self) -> bool:
+        """No image to compare with: the library itself, filtered, sorted."""
+        return not self.images and not self.item_ids
+
+    def filter_values(self) -> dict[str, tuple[str, ...]]:
+        """Selected values per field, in the order they were chosen."""
+        grouped: dict[str, tuple[str, ...]] = {}
+        for name, value in self.filters:
+            if value not in grouped.get(name, ()):
+                grouped[name] = (*grouped.get(name, ()), value)
+        return grouped
+
 
 @dataclass(frozen=True)
 class SearchResult:
-    """One answer: a catalog item, its similarity to the query (NaN for text-only matches) and what is known of it."""
+    """One answer: a catalog item, its similarity to the query (NaN while browsing or for text-only matches) and
+    what is known of it. `duplicates` are near-identical items folded into this one (collapse option)."""
 
     item_id: int
     path: Path
     score: float
     metadata: dict[str, str] = field(default_factory=dict)
     caption: str | None = None
+    duplicates: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a filter field and how many items of the current view would have it."""
+
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class LibraryView:
+    """The library as browsed: the ordered item ids passing the filters and text (only ids: tiles fetch their
+    details page by page as they scroll into view), and the filter values with counts."""
+
+    item_ids: list[int]
+    facets: dict[str, list[FacetValue]]
+    total: int  # indexed items in the catalog, before filters

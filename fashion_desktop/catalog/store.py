@@ -36,6 +36,13 @@ WRITE_LOCK = "write.lock"
 VECTORS_FILE = "vectors.f32"
 SQL_CHUNK = 500  # ids per `IN (…)`: well under SQLite's bound-parameter limit
 
+# Full-text search over the product name, the caption and every other field plus the file's path. Porter stemming:
+# "shoes" finds "Shoe" and "Formal Shoes"; diacritics folded ("pantalón" finds "pantalon").
+TEXT_INDEX = (
+    "CREATE VIRTUAL TABLE text_index USING fts5(name, caption, details, "
+    "tokenize='porter unicode61 remove_diacritics 2')"
+)
+
 SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE items(
@@ -58,7 +65,7 @@ CREATE TABLE vectors(content_hash TEXT PRIMARY KEY, row INTEGER NOT NULL UNIQUE)
 CREATE TABLE captions(content_hash TEXT NOT NULL, model TEXT NOT NULL, caption TEXT NOT NULL,
                       PRIMARY KEY (content_hash, model));
 CREATE TABLE styles(stem TEXT PRIMARY KEY, {", ".join(f"{f} TEXT" for f in COLUMNS)});
-CREATE VIRTUAL TABLE text_index USING fts5(name, caption);
+{TEXT_INDEX};
 """
 
 
@@ -126,6 +133,7 @@ class CatalogStore:
         self._vectors_path = folder / VECTORS_FILE
         with file_lock(folder / OPEN_LOCK):  # one opener at a time may create or rebuild the store
             self.db = self._open_or_rebuild()
+            self._upgrade_text_index()
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -373,6 +381,11 @@ class CatalogStore:
         query = "SELECT items.id FROM items JOIN vectors USING (content_hash) WHERE items.status='ok'"
         return {int(r[0]) for r in self.db.execute(query)}
 
+    def change_stamp(self) -> tuple[int, int]:
+        """Changes whenever anything was committed, by this connection or another (data_version alone misses
+        this connection's own writes)."""
+        return self.data_version(), self.db.total_changes
+
     def data_version(self) -> int:
         """Changes whenever another connection (e.g. the indexing thread) commits."""
         return int(self.db.execute("PRAGMA data_version").fetchone()[0])
@@ -428,22 +441,36 @@ class CatalogStore:
         self.refresh_text(ids, model)
 
     def refresh_text(self, item_ids: Sequence[int], caption_model: str) -> None:
-        """Re-index the product name and caption of these items for full-text search."""
+        """Re-index the product name, caption, other metadata and path of these items for full-text search."""
+        details = " || ' ' || ".join(f"COALESCE(styles.{c}, '')" for c in COLUMNS if c != NAME)
+        insert = (
+            "INSERT INTO text_index(rowid, name, caption, details) "
+            f"SELECT items.id, COALESCE(styles.{NAME}, ''), COALESCE((SELECT caption FROM captions "
+            "WHERE captions.content_hash = items.content_hash AND (?1 = '' OR captions.model = ?1) LIMIT 1), ''), "
+            f"{details} || ' ' || items.path FROM items "
+            "LEFT JOIN styles ON styles.stem = items.stem "
+            "WHERE items.id IN ({})"
+        )  # without a caption model (the indexer has none), whichever caption the item has is kept searchable
+        ids = [int(i) for i in item_ids]
         with self.transaction():
-            for item_id in item_ids:
-                self.db.execute("DELETE FROM text_index WHERE rowid=?", (item_id,))
-                row = self.db.execute(
-                    f"SELECT styles.{NAME} AS name, captions.caption AS caption FROM items "
-                    "LEFT JOIN styles ON styles.stem = items.stem "
-                    "LEFT JOIN captions ON captions.content_hash = items.content_hash AND captions.model = ? "
-                    "WHERE items.id = ?",
-                    (caption_model, item_id),
-                ).fetchone()
-                if row and (row["name"] or row["caption"]):
-                    self.db.execute(
-                        "INSERT INTO text_index(rowid, name, caption) VALUES (?, ?, ?)",
-                        (item_id, row["name"] or "", row["caption"] or ""),
-                    )
+            for start in range(0, len(ids), SQL_CHUNK):
+                chunk = ids[start : start + SQL_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"DELETE FROM text_index WHERE rowid IN ({marks})", chunk)
+                self.db.execute(insert.format(marks), [caption_model, *chunk])
+
+    def _upgrade_text_index(self) -> None:
+        """A store made before the full-text index covered every field (and stemmed words) gets the new index,
+        filled from what the store holds; vectors, captions and metadata are kept."""
+        row = self.db.execute("SELECT sql FROM sqlite_master WHERE name='text_index'").fetchone()
+        if row is not None and row[0] == TEXT_INDEX:
+            return
+        log.info("upgrading the full-text index of %s", self.folder)
+        model = self.db.execute("SELECT model FROM captions GROUP BY model ORDER BY COUNT(*) DESC LIMIT 1").fetchone()
+        with self.transaction():
+            self.db.execute("DROP TABLE IF EXISTS text_index")
+            self.db.execute(TEXT_INDEX)
+        self.refresh_text(self.ids_missing_text(), str(model[0]) if model else "")
 
     def ids_missing_text(self) -> list[int]:
         """Indexed items without a full-text row (new, moved or renamed since the last refresh)."""
@@ -451,10 +478,9 @@ class CatalogStore:
         return [int(r[0]) for r in self.db.execute(query)]
 
     def text_search(self, query: str, limit: int = 200) -> list[int]:
-        terms = [t for t in re.findall(r"\w+", query.lower()) if t]
-        if not terms:
+        match = _match_expression(query)
+        if match is None:
             return []
-        match = " ".join(f'"{t}"*' for t in terms)
         rows = self.db.execute(
             "SELECT rowid FROM text_index WHERE text_index MATCH ? ORDER BY rank LIMIT ?", (match, limit)
         ).fetchall()
@@ -529,6 +555,29 @@ class CatalogStore:
         query = "SELECT content_hash, model, caption FROM captions WHERE content_hash IN ({})"
         rows = self._rows_where_in(query, hashes)
         return {str(row[0]): str(row[2]) for row in rows if row[1] == model}
+
+    # -- browsing: the window's library view -------------------------------------------------------------------
+    def library_rows(self) -> list[tuple[object, ...]]:
+        """(id, path, mtime_ns, *metadata in COLUMNS order) of every indexed item: one read for the window's
+        browse order, filters and counts (tens of milliseconds at 44k items)."""
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        columns = ", ".join(f"styles.{c}" for c in COLUMNS)
+        query = f"SELECT items.id, items.path, items.mtime_ns, {columns} FROM items LEFT JOIN styles USING (stem) "
+        return cursor.execute(query + "WHERE items.status='ok' ORDER BY items.id").fetchall()
+
+    def text_matches(self, query: str) -> set[int]:
+        """Every item whose text (name, caption, any field, path) matches all words of `query`."""
+        match = _match_expression(query)
+        if match is None:
+            return set()
+        return {int(r[0]) for r in self.db.execute("SELECT rowid FROM text_index WHERE text_index MATCH ?", (match,))}
+
+
+def _match_expression(query: str) -> str | None:
+    """Words of `query` as an FTS5 expression: each a prefix, all required (None when there is no word)."""
+    terms = [t for t in re.findall(r"\w+", query.lower()) if t]
+    return " ".join(f'"{t}"*' for t in terms) if terms else None
 
 
 def _check_column(column: str) -> None:
