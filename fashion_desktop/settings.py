@@ -19,6 +19,12 @@ class Settings:
     captions: bool = True
     threads: int | None = None  # inference threads; None = physical cores
     window_geometry: str | None = None  # Qt's saveGeometry(), base64
+    window_state: str | None = None  # Qt's splitter state (detail pane width), base64
+    sort: str = "name"  # the library's order while browsing
+    collapse_duplicates: bool = False
+    thumbnail_size: int = 140  # tile picture side in pixels (the slider, Ctrl+wheel)
+    details_shown: bool = True  # the detail pane
+    session: dict[str, object] = field(default_factory=dict)  # the last query (catalog, images, filters, text)
 
     @classmethod
     def load(cls, path: Path) -> Settings:

@@ -1,115 +1,216 @@
-"""The detail pane: a larger preview of the selected result, its caption, metadata, path and actions."""
+"""The detail pane: the selected item's product name first, a larger picture, then Caption, Product, Metadata and
+File under headings, and the actions. It scrolls when the window is small, and can be hidden (View menu)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QImageReader, QPixmap
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QDesktopServices, QFont, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
+from fashion_desktop.catalog.fields import FIELDS, NAME
 from fashion_desktop.catalog.query import SearchResult
+from fashion_desktop.ui.results_model import display_name, similarity_percent
+from fashion_desktop.ui.thumbnails import ThumbnailLoader
+
+PREVIEW = 480  # decoded size of the preview (device pixels)
+LABELS = {f.column: f.label for f in FIELDS}
 
 
-class DetailPane(QWidget):
-    moreLikeThis = Signal(int)  # item id
+def heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = QFont(label.font())
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() * 0.9)
+    label.setFont(font)
+    label.setForegroundRole(label.foregroundRole())
+    return label
 
-    def __init__(self) -> None:
+
+def selectable(label: QLabel) -> QLabel:
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
+
+
+class DetailPane(QScrollArea):
+    moreLikeThis = Signal()
+    problem = Signal(str)  # an action could not be done: said in the status bar
+
+    def __init__(self, loader: ThumbnailLoader) -> None:
         super().__init__()
-        self.setMinimumWidth(260)
+        self.loader = loader
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(230)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.result: SearchResult | None = None
+        self.caption_text: str | None = None
+        self.title = selectable(QLabel())
+        font = QFont(self.title.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.title.setFont(font)
         self.preview = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumHeight(240)
-        self.caption = QLabel(wordWrap=True)
-        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.preview.setMinimumHeight(160)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.caption = selectable(QLabel())
+        self.product = QFormLayout()
         self.metadata = QFormLayout()
-        self.path = QLabel(wordWrap=True)
-        self.path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        buttons = QHBoxLayout()
-        self.buttons = {}
-        for name, action in (
-            ("Open", self.open_file),
-            ("Reveal", self.reveal),
-            ("Copy path", self.copy_path),
-            ("Copy caption", self.copy_caption),
-            ("More like this", self.more_like_this),
+        self.path = selectable(QLabel())
+        self.buttons: dict[str, QPushButton] = {}
+        grid = QGridLayout()
+        for number, (name, action) in enumerate(
+            (
+                ("Open", self.open_file),
+                ("Reveal", self.reveal),
+                ("Copy path", self.copy_path),
+                ("Copy caption", self.copy_caption),
+                ("More like this", self.moreLikeThis.emit),
+            )
         ):
             button = QPushButton(name)
             button.clicked.connect(action)
-            buttons.addWidget(button)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            grid.addWidget(button, number // 2, number % 2, 1, 2 if number == 4 else 1)
             self.buttons[name] = button
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.preview, 1)
-        layout.addWidget(self.caption)
-        layout.addLayout(self.metadata)
-        layout.addWidget(self.path)
-        layout.addLayout(buttons)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.addWidget(self.title)
+        layout.addWidget(self.preview)
+        self.sections = {}
+        for name, content in (
+            ("Caption", self.caption),
+            ("Product", self.product),
+            ("Metadata", self.metadata),
+            ("File", self.path),
+        ):
+            title = heading(name)
+            self.sections[name] = title
+            layout.addWidget(title)
+            if isinstance(content, QWidget):
+                layout.addWidget(content)
+            else:
+                layout.addLayout(content)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+        self.setWidget(body)
+        loader.loaded.connect(self._preview_loaded)
         self.show_result(None)
 
     def show_result(self, result: SearchResult | None, caption: str | None = None) -> None:
         self.result = result
         for button in self.buttons.values():
             button.setEnabled(result is not None)
-        while self.metadata.rowCount():
-            self.metadata.removeRow(0)
+        for form in (self.product, self.metadata):
+            while form.rowCount():
+                form.removeRow(0)
+        for title in self.sections.values():
+            title.setVisible(result is not None)
         if result is None:
-            self.preview.setText("Select a result to see it here.")
+            self.title.setText("Nothing selected")
+            self.preview.setText("Select an item to see it here.")
             self.caption.clear()
             self.path.clear()
             return
-        pixmap = preview_pixmap(result.path, QSize(max(self.preview.width(), 240), 320))
-        if pixmap.isNull():
-            self.preview.setText("Preview unavailable")
-        else:
-            self.preview.setPixmap(pixmap)
+        self.title.setText(display_name(result))
+        self.preview.setText("…")
+        self.loader.request(("detail", result.item_id), result.path, PREVIEW, cached=False)
         self.set_caption(caption or result.caption)
+        name = result.metadata.get(NAME)
+        self.product.addRow("Name:", selectable(QLabel(name or "—")))
+        percent = similarity_percent(result.score)
+        if percent is not None:
+            self.product.addRow("Similarity:", QLabel(f"{percent}%"))
+        if result.duplicates:
+            self.product.addRow("Near-duplicates:", QLabel(f"{len(result.duplicates)} more"))
         for key, value in result.metadata.items():
-            self.metadata.addRow(key.replace("_", " ").capitalize() + ":", QLabel(value))
-        self.path.setText(f"{result.path}\nsimilarity {result.score:.3f}")
+            if key != NAME:
+                self.metadata.addRow(f"{LABELS.get(key, key)}:", selectable(QLabel(value)))
+        self.sections["Metadata"].setVisible(self.metadata.rowCount() > 0)
+        self.path.setText(str(result.path))
 
     def set_caption(self, caption: str | None) -> None:
+        self.caption_text = caption
         self.caption.setText(caption or "Caption being written…")
         self.buttons["Copy caption"].setEnabled(bool(caption))
 
+    def _preview_loaded(self, key: object, image: QImage) -> None:
+        if self.result is None or key != ("detail", self.result.item_id):
+            return
+        if image.isNull():
+            self.preview.setText("Preview unavailable")
+            return
+        width = max(self.viewport().width() - 24, 160)
+        pixmap = QPixmap.fromImage(image)
+        scaled = pixmap.scaled(
+            QSize(width, 360), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+        )
+        self.preview.setPixmap(scaled)
+
+    # -- actions (each says so when it cannot be done) ----------------------------------------------------------
     def open_file(self) -> None:
         if self.result is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result.path)))
+            open_in_default_app(self.result.path, self.problem.emit)
 
     def reveal(self) -> None:
         if self.result is not None:
-            reveal_in_file_manager(self.result.path)
+            reveal_in_file_manager(self.result.path, self.problem.emit)
 
     def copy_path(self) -> None:
         if self.result is not None:
+            from PySide6.QtGui import QGuiApplication
+
             QGuiApplication.clipboard().setText(str(self.result.path))
 
     def copy_caption(self) -> None:
-        text = self.caption.text()
-        if self.result is not None and text:
-            QGuiApplication.clipboard().setText(text)
+        if self.result is not None and self.caption_text:
+            from PySide6.QtGui import QGuiApplication
 
-    def more_like_this(self) -> None:
-        if self.result is not None:
-            self.moreLikeThis.emit(self.result.item_id)
+            QGuiApplication.clipboard().setText(self.caption_text)
 
 
-def preview_pixmap(path: Path, box: QSize) -> QPixmap:
-    """Decoded at preview size (JPEGs scale while decoding), upright: a camera original would otherwise be
-    decoded in full on the GUI thread each time a result is selected."""
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid():
-        reader.setScaledSize(size.scaled(box, Qt.AspectRatioMode.KeepAspectRatio))
-    return QPixmap.fromImage(reader.read())
+def open_in_default_app(path: Path, problem: object) -> None:
+    """Open with the desktop's default app; says so when the file is gone or nothing can open it."""
+    assert callable(problem)
+    if not path.exists():
+        problem(f"Cannot open {path.name}: the file is no longer there.")
+    elif not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        problem(f"Cannot open {path.name}: no application is set up to open this kind of file.")
 
 
-def reveal_in_file_manager(path: Path) -> None:
-    if sys.platform == "darwin":
-        subprocess.Popen(["open", "-R", str(path)])
-    elif sys.platform == "win32":
-        subprocess.Popen(["explorer", f"/select,{path}"])
-    else:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
+def reveal_in_file_manager(path: Path, problem: object) -> None:
+    """Show the file in the file manager (selected where the platform allows); says so when that fails."""
+    assert callable(problem)
+    if not path.exists():
+        problem(f"Cannot show {path.name}: the file is no longer there.")
+        return
+    command = (
+        ["open", "-R", str(path)]
+        if sys.platform == "darwin"
+        else ["explorer", f"/select,{path}"]
+        if sys.platform == "win32"
+        else None
+    )
+    if command is not None and shutil.which(command[0]):
+        try:
+            subprocess.Popen(command)
+            return
+        except OSError as exc:
+            problem(f"Cannot show {path.name} in the file manager: {exc}")
+            return
+    if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent))):
+        problem(f"Cannot show {path.name}: no file manager is set up to open {path.parent}.")

@@ -1,47 +1,56 @@
-"""The main window: query area on top, result grid below, detail pane on the right, indexing in the status bar.
-
-All model work happens on worker threads; the window keeps the query state, sends requests to the workers as
-queued signals and shows what comes back.
-"""
+"""The main window: composes the query strip, the filter bar, the grid, the detail pane and the status bar around
+the presenter (which owns the query, its history and the workers), and holds the menus and drag-and-drop."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSize, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QModelIndex, QObject, Qt, QUrl
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+    QMouseEvent,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListView,
     QMainWindow,
+    QMenu,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSpinBox,
+    QSlider,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from fashion_desktop.catalog.fields import FIELDS
-from fashion_desktop.catalog.query import Query, QueryImage, Region
+from fashion_desktop.catalog.query import SORTS, Query, SearchResult
 from fashion_desktop.imaging import IMAGE_SUFFIXES
 from fashion_desktop.paths import AppPaths
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.detail_pane import DetailPane
+from fashion_desktop.ui.drops import DropOverlay
 from fashion_desktop.ui.errors import ErrorBridge
-from fashion_desktop.ui.mime import decode_mime
-from fashion_desktop.ui.query_area import QueryArea
-from fashion_desktop.ui.result_delegate import TILE, ResultDelegate
-from fashion_desktop.ui.results_model import CaptionRole, ItemIdRole, ResultsModel
+from fashion_desktop.ui.filter_bar import FilterBar
+from fashion_desktop.ui.help import GUIDE, about_text, models_text
+from fashion_desktop.ui.mime import DecodedMime, decode_mime, refusal
+from fashion_desktop.ui.presenter import Presenter
+from fashion_desktop.ui.query_strip import QueryStrip
+from fashion_desktop.ui.quick_look import QuickLook
+from fashion_desktop.ui.results_view import MAX_SIDE, MIN_SIDE, ResultsView
+from fashion_desktop.ui.status import IndexingStatus, MessageLabel
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
 from fashion_desktop.ui.welcome import Welcome
 from fashion_desktop.workers.engine import WorkerThreads
@@ -54,134 +63,90 @@ BANNER = (
 )
 
 
-class ResultsView(QListView):
-    """The grid; results can be dragged out as files (moodboards) or onto the query area."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setViewMode(QListView.ViewMode.IconMode)
-        self.setResizeMode(QListView.ResizeMode.Adjust)
-        self.setMovement(QListView.Movement.Static)
-        self.setUniformItemSizes(True)
-        self.setGridSize(TILE + QSize(8, 8))
-        self.setSpacing(4)
-        self.setDragEnabled(True)
-        self.setDragDropMode(QListView.DragDropMode.DragOnly)
-        self.setSelectionMode(QListView.SelectionMode.SingleSelection)
-
-
 class MainWindow(QMainWindow):
-    searchRequested = Signal(object)  # Query
-    openCatalogRequested = Signal(str)
-    refreshRequested = Signal()
-    indexRequested = Signal(str)
-    captionRequested = Signal(object)  # list[int]
-    modelsCheckRequested = Signal()
-
     def __init__(self, settings: Settings, paths: AppPaths, catalog_override: Path | None = None):
         super().__init__()
         self.settings = settings
         self.paths = paths
         self.catalog_override = catalog_override
-        self.catalog: str | None = None
-        self.query: Query | None = None
-        self.skipped: list[tuple[str, str]] = []
         self.workers: WorkerThreads | None = None
-        self.missing_models_dialog: QMessageBox | None = None
         self.models_info: list[dict[str, Any]] = []
+        self.missing_models_dialog: QMessageBox | None = None
         self.setWindowTitle("Fashion Desktop")
         self.resize(1280, 860)
+        self.setMinimumSize(760, 560)
         self.errors = ErrorBridge()
-        self.errors.message.connect(self.show_error)
         self.thumbnails = ThumbnailLoader(paths.thumbnails_dir)
-        self.results = ResultsModel(self.thumbnails)
+        self.presenter = Presenter(settings, self.thumbnails)
+        self.results = self.presenter.model
         self._build_widgets()
         self._build_menus()
+        self._connect()
         if settings.window_geometry:
             self.restoreGeometry(QByteArray.fromBase64(settings.window_geometry.encode()))
-        self._refilter = QTimer(self, singleShot=True, interval=300)
-        self._refilter.timeout.connect(self.rerun)
+        if settings.window_state:
+            self.splitter.restoreState(QByteArray.fromBase64(settings.window_state.encode()))
+        self.set_details_shown(settings.details_shown)
+        self.setAcceptDrops(True)
+        self.view.setFocus()
 
     # -- building ---------------------------------------------------------------------------------------------
     def _build_widgets(self) -> None:
         self.banner = QLabel(BANNER, wordWrap=True)
-        self.banner.setStyleSheet("background:#b00020; color:white; padding:8px; font-weight:bold;")
+        self.banner.setStyleSheet("background:#b00020; color:white; padding:6px; font-weight:bold;")
         self.banner.setVisible(False)
-        self.query_area = QueryArea()
-        self.query_area.imagesDropped.connect(lambda images: self.ask(images, origin="drop"))
-        self.query_area.problem.connect(self.show_error)
-        self.query_area.regionSelected.connect(self.search_region)
-
-        self.k_box = QSpinBox(minimum=1, maximum=200, value=self.settings.results_count, prefix="Show ")
-        self.k_box.valueChanged.connect(self._k_changed)
-        self.text_box = QLineEdit(placeholderText="Search captions and product names…", clearButtonEnabled=True)
-        self.text_box.textChanged.connect(lambda _: self._refilter.start())
-        self.filters: dict[str, QComboBox] = {}
-        bar = QHBoxLayout()
-        bar.addWidget(self.k_box)
-        for field in (f for f in FIELDS if f.shown):
-            combo = QComboBox()
-            combo.addItem(f"Any {field.label.lower()}", "")
-            combo.currentIndexChanged.connect(lambda _: self.rerun())
-            self.filters[field.column] = combo
-            bar.addWidget(combo)
-        bar.addWidget(self.text_box, 1)
-
-        self.view = ResultsView()
-        self.view.setModel(self.results)
-        self.view.setItemDelegate(ResultDelegate(self.view))
-        self.view.selectionModel().currentChanged.connect(lambda current, _: self._show_detail(current.row()))
-        self.view.doubleClicked.connect(lambda index: self.more_like_this(index.data(ItemIdRole)))
-        self.detail = DetailPane()
-        self.detail.moreLikeThis.connect(self.more_like_this)
+        self.strip = QueryStrip(self.thumbnails)
+        self.filter_bar = FilterBar()
+        side = max(MIN_SIDE, min(MAX_SIDE, self.settings.thumbnail_size))
+        self.view = ResultsView(self.results, side)
+        self.detail = DetailPane(self.thumbnails)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.view)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setSizes([980, 300])
+        browse = QWidget()
+        column = QVBoxLayout(browse)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.strip)
+        column.addWidget(self.filter_bar)
+        column.addWidget(self.splitter, 1)
         self.welcome = Welcome()
-        self.welcome.chooseFolder.connect(self.choose_catalog)
-        self.welcome.useSample.connect(self.use_sample)
-
-        left = QWidget()
-        column = QVBoxLayout(left)
-        column.addWidget(self.query_area)
-        column.addLayout(bar)
-        column.addWidget(self.view, 1)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 3)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)
-        self.pages.addWidget(splitter)
+        self.pages.addWidget(browse)
         central = QWidget()
         outer = QVBoxLayout(central)
         outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
         outer.addWidget(self.banner)
         outer.addWidget(self.pages, 1)
         self.setCentralWidget(central)
+        self.overlay = DropOverlay(central)
+        self.quick_look = QuickLook(self.thumbnails, self)
 
-        self.message = QLabel()
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(220)
-        self.progress_label = QLabel()
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.clicked.connect(self.toggle_pause)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel_indexing)
-        self.skipped_button = QPushButton(flat=True)
-        self.skipped_button.clicked.connect(self.show_skipped)
-        for hidden in (self.progress, self.pause_button, self.cancel_button, self.skipped_button):
-            hidden.setVisible(False)
+        self.message = MessageLabel()
+        self.indexing = IndexingStatus()
+        self.size_slider = QSlider(Qt.Orientation.Horizontal)
+        self.size_slider.setRange(MIN_SIDE, MAX_SIDE)
+        self.size_slider.setValue(side)
+        self.size_slider.setFixedWidth(90)
+        self.size_slider.setToolTip("Thumbnail size (Ctrl+wheel, Ctrl+plus, Ctrl+minus)")
+        self.size_slider.setAccessibleName("Thumbnail size")
         status = self.statusBar()
         status.addWidget(self.message, 1)
-        for widget in (self.skipped_button, self.progress_label, self.progress, self.pause_button, self.cancel_button):
-            status.addPermanentWidget(widget)
-        self._message_timer = QTimer(self, singleShot=True, interval=10000)
-        self._message_timer.timeout.connect(self.message.clear)
+        status.addPermanentWidget(self.indexing)
+        status.addPermanentWidget(self.size_slider)
 
     def _build_menus(self) -> None:
-        def action(menu: Any, text: str, slot: Any, shortcut: Any = None) -> QAction:
+        def action(menu: QMenu, text: str, slot: Any, shortcut: Any = None, checkable: bool = False) -> QAction:
             item = QAction(text, self)
             if shortcut is not None:
                 item.setShortcut(shortcut)
-            item.triggered.connect(slot)
+            item.setCheckable(checkable)
+            (item.toggled if checkable else item.triggered).connect(slot)
             menu.addAction(item)
             return item
 
@@ -190,131 +155,107 @@ class MainWindow(QMainWindow):
         action(files, "&Paste image", self.paste, QKeySequence.StandardKey.Paste)
         files.addSeparator()
         action(files, "Choose &catalog…", self.choose_catalog, QKeySequence("Ctrl+Shift+O"))
+        self.recent_menu = files.addMenu("&Recent catalogs")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
         action(files, "Use the &sample catalog", self.use_sample)
-        action(files, "&Re-index catalog", self.reindex, QKeySequence("F5"))
+        action(files, "&Re-index catalog", self.presenter.start_indexing, QKeySequence("F5"))
         files.addSeparator()
         action(files, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        view = self.menuBar().addMenu("&View")
-        self.captions_action = action(view, "Show &captions", self._captions_toggled)
-        self.captions_action.setCheckable(True)
-        self.captions_action.setChecked(self.settings.captions)
-        action(view, "&Find in captions and names", self.text_box.setFocus, QKeySequence.StandardKey.Find)
-        action(view, "&More like the selected result", self._more_like_selected, QKeySequence("Ctrl+M"))
-        action(view, "Copy &path of the selected result", self.detail.copy_path, QKeySequence("Ctrl+Shift+C"))
-        action(view, "Clear the region", self.clear_region, QKeySequence("Escape"))
-        help_menu = self.menuBar().addMenu("&Help")
-        action(help_menu, "About the &models", self.show_models)
 
-    # -- workers ----------------------------------------------------------------------------------------------
+        edit = self.menuBar().addMenu("&Edit")
+        action(edit, "Copy &paths of the selected items", self.copy_paths, QKeySequence("Ctrl+Shift+C"))
+        action(edit, "Select &all", self.view.selectAll)
+        action(edit, "&Find words", self._focus_text, QKeySequence.StandardKey.Find)
+        action(edit, "&Clear filters and words", self.presenter.clear_filters)
+
+        view = self.menuBar().addMenu("&View")
+        self.captions_action = action(view, "Show &captions", self._captions_toggled, checkable=True)
+        self.details_action = action(view, "Show &details", self.set_details_shown, QKeySequence("Ctrl+I"), True)
+        self.collapse_action = action(view, "Fold &near-duplicates", self.presenter.set_collapse, None, True)
+        action(view, "&Larger thumbnails", lambda: self.view.zoom(1), QKeySequence.StandardKey.ZoomIn)
+        action(view, "&Smaller thumbnails", lambda: self.view.zoom(-1), QKeySequence.StandardKey.ZoomOut)
+        action(view, "&Quick look (Space)", self.quick_look_selected)
+        sort_menu = view.addMenu("S&ort the library by")
+        for key, label in SORTS.items():
+            action(sort_menu, label, lambda _=False, k=key: self.presenter.set_sort(k))
+
+        go = self.menuBar().addMenu("&Go")
+        self.back_action = action(go, "&Back", lambda: self.presenter.go(-1), QKeySequence("Alt+Left"))
+        self.forward_action = action(go, "&Forward", lambda: self.presenter.go(1), QKeySequence("Alt+Right"))
+        action(go, "&Clear the query (browse)", self.presenter.clear_images, QKeySequence("Escape"))
+        action(go, "&More like the selected items", self.more_like_selected, QKeySequence("Ctrl+M"))
+
+        help_menu = self.menuBar().addMenu("&Help")
+        action(help_menu, "&Guide and shortcuts", self.show_guide, QKeySequence.StandardKey.HelpContents)
+        action(help_menu, "About the &models", self.show_models)
+        action(help_menu, "&About Fashion Desktop", self.show_about)
+        self.captions_action.setChecked(self.settings.captions)
+        self.collapse_action.setChecked(self.settings.collapse_duplicates)
+
+    def _connect(self) -> None:
+        presenter = self.presenter
+        presenter.queryChanged.connect(self._query_changed)
+        presenter.historyChanged.connect(self._history_changed)
+        presenter.facetsChanged.connect(self.filter_bar.show_facets)
+        presenter.message.connect(self.message.show_message)
+        presenter.catalogChanged.connect(self._catalog_changed)
+        presenter.indexingChanged.connect(self.indexing.show_state)
+        presenter.skippedChanged.connect(self.indexing.set_skipped)
+        presenter.captionReady.connect(self._caption_ready)
+        presenter.modelsChecked.connect(self.models_checked)
+        presenter.modelProblem.connect(self.show_model_problem)
+        presenter.emptyStateChanged.connect(self.view.empty.show_kind)
+        presenter.answerShown.connect(lambda: self.detail.show_result(None))
+        self.errors.message.connect(lambda text: self.message.show_message(text, "error"))
+        self.strip.backRequested.connect(lambda: presenter.go(-1))
+        self.strip.forwardRequested.connect(lambda: presenter.go(1))
+        self.strip.clearRequested.connect(presenter.clear_images)
+        self.strip.removeRequested.connect(presenter.remove_image)
+        self.strip.regionChosen.connect(presenter.set_region)
+        self.filter_bar.filtersChanged.connect(presenter.set_filters)
+        self.filter_bar.textChanged.connect(presenter.set_text)
+        self.filter_bar.sortChanged.connect(presenter.set_sort)
+        self.filter_bar.countChanged.connect(presenter.set_count)
+        self.filter_bar.clearRequested.connect(presenter.clear_filters)
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.view.doubleClicked.connect(lambda _: self.more_like_selected())
+        self.view.moreLikeRequested.connect(self.more_like_selected)
+        self.view.quickLookRequested.connect(self.quick_look_selected)
+        self.view.visibleRowsChanged.connect(presenter.caption_rows)
+        self.view.sideChanged.connect(self._side_changed)
+        self.view.empty.clearFilters.connect(presenter.clear_filters)
+        self.view.viewport().installEventFilter(self)  # the mouse's back and forward buttons over the grid
+        self.size_slider.valueChanged.connect(self.view.set_side)
+        self.indexing.pauseRequested.connect(presenter.pause_indexing)
+        self.indexing.resumeRequested.connect(presenter.resume_indexing)
+        self.indexing.cancelRequested.connect(presenter.cancel_indexing)
+        self.indexing.reindexRequested.connect(presenter.start_indexing)
+        self.detail.moreLikeThis.connect(self.more_like_selected)
+        self.detail.problem.connect(lambda text: self.message.show_message(text, "error"))
+        self.quick_look.moveRequested.connect(self._quick_look_move)
+        self.welcome.chooseFolder.connect(self.choose_catalog)
+        self.welcome.useSample.connect(self.use_sample)
+
+    # -- workers and catalogs ------------------------------------------------------------------------------------
     def attach_workers(self, workers: WorkerThreads) -> None:
-        """Connect to the worker threads (workers.engine.WorkerThreads); called once the window is on screen."""
+        """Connect to the worker threads; called once the window is on screen."""
         self.workers = workers
-        self.searchRequested.connect(workers.search.worker.search)
-        self.openCatalogRequested.connect(workers.search.worker.open_catalog)
-        self.openCatalogRequested.connect(workers.captions.worker.open_catalog)
-        self.indexRequested.connect(workers.index.worker.index)
-        self.captionRequested.connect(workers.captions.worker.caption)
-        self.modelsCheckRequested.connect(workers.search.worker.check_models)
-        self.refreshRequested.connect(workers.search.worker.refresh)
-        workers.search.worker.result.connect(self.show_results)
-        workers.search.worker.failed.connect(self.show_error)
-        workers.search.worker.catalogOpened.connect(self.catalog_opened)
-        workers.search.worker.catalogRefreshed.connect(self.catalog_opened)
-        workers.search.worker.models.connect(self.models_checked)
-        workers.search.worker.modelProblem.connect(self.show_model_problem)
-        workers.captions.worker.modelProblem.connect(self.show_model_problem)
-        workers.captions.worker.result.connect(self.caption_ready)
-        workers.captions.worker.failed.connect(self.show_error)
-        workers.index.worker.progress.connect(self.index_progress)
-        workers.index.worker.detail.connect(self.index_detail)
-        workers.index.worker.result.connect(self.index_done)
-        workers.index.worker.skipped.connect(self.index_skipped)
-        workers.index.worker.failed.connect(self.show_error)
-        self.modelsCheckRequested.emit()
+        self.presenter.attach(workers)
         target = self.catalog_override or (Path(self.settings.catalog) if self.settings.catalog else None)
         if target is None:
             self.pages.setCurrentWidget(self.welcome)
         else:
-            self.open_catalog(str(target))
+            self.open_catalog(str(target), restore_session=True)
 
-    def open_catalog(self, folder: str) -> None:
-        self.catalog = folder
-        self.settings.remember_catalog(folder)
+    def open_catalog(self, folder: str, restore_session: bool = False) -> None:
         self.pages.setCurrentIndex(1)
+        restore = self.presenter.restored_query(folder) if restore_session else None
+        self.presenter.open_catalog(folder, restore)
+        self.view.setFocus()
+
+    def _catalog_changed(self, folder: str) -> None:
         self.setWindowTitle(f"Fashion Desktop — {Path(folder).name}")
-        self.results.set_results([])
-        self.openCatalogRequested.emit(folder)
-        self.start_indexing()
-
-    def start_indexing(self) -> None:
-        if self.catalog is None or self.workers is None:
-            return
-        self.skipped = []
-        self.skipped_button.setVisible(False)
-        self.progress.setRange(0, 0)
-        for widget in (self.progress, self.pause_button, self.cancel_button):
-            widget.setVisible(True)
-        self.pause_button.setText("Pause")
-        self.progress_label.setText("Looking for new and changed photos…")
-        self.workers.index.worker.control.cancel()  # a run in progress (other catalog, or F5) stops first
-        self.indexRequested.emit(self.catalog)
-
-    # -- asking -----------------------------------------------------------------------------------------------
-    def ask(self, images: list[QueryImage], origin: str) -> None:
-        if not images:
-            return
-        self.query_area.show_images(images)
-        self.submit(Query(images=tuple(images), origin=origin))
-
-    def more_like_this(self, item_id: Any) -> None:
-        if not isinstance(item_id, int):
-            return
-        path = next(
-            (r.path for r in map(self.results.result_at, range(self.results.rowCount())) if r.item_id == item_id), None
-        )
-        self.query_area.show_images([QueryImage(path=path)] if path else [])
-        self.submit(Query(item_ids=(item_id,), origin="more-like-this"))
-
-    def search_region(self, region: Region | None) -> None:
-        if self.query is not None and len(self.query.images) == 1:
-            self.submit(replace(self.query, region=region, origin=f"{self.query.origin}+region"))
-
-    def clear_region(self) -> None:
-        self.query_area.clear_region()
-        self.query_area.update()
-        self.search_region(None)
-
-    def submit(self, query: Query) -> None:
-        filters = tuple((name, combo.currentData()) for name, combo in self.filters.items() if combo.currentData())
-        self.query = replace(query, k=self.k_box.value(), filters=filters, text=self.text_box.text().strip())
-        if self.catalog is None:
-            self.show_error("Choose a catalog folder first (File ▸ Choose catalog…).")
-            return
-        self.message.setText("Searching…")
-        self.searchRequested.emit(self.query)
-
-    def rerun(self) -> None:
-        if self.query is not None:
-            self.submit(self.query)
-        elif self.text_box.text().strip():
-            self.submit(Query(origin="text"))
-
-    def open_images(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(
-            self, "Open images", "", f"Images ({' '.join('*' + suffix for suffix in IMAGE_SUFFIXES)})"
-        )
-        if names:
-            self.ask([QueryImage(path=Path(n), label=Path(n).name) for n in names], origin="open")
-
-    def paste(self) -> None:
-        if self.text_box.hasFocus():
-            self.text_box.paste()
-            return
-        decoded = decode_mime(QGuiApplication.clipboard().mimeData())
-        if decoded.problem:
-            self.show_error(f"Nothing to paste: {decoded.problem}")
-        else:
-            self.ask(decoded.images, origin="paste")
+        self.detail.show_result(None)
 
     def choose_catalog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose the folder of your product photos")
@@ -324,58 +265,135 @@ class MainWindow(QMainWindow):
     def use_sample(self) -> None:
         self.open_catalog(str(self.paths.sample_catalog))
 
-    def reindex(self) -> None:
-        self.start_indexing()
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for folder in self.settings.recent_catalogs:
+            item = self.recent_menu.addAction(folder)
+            item.triggered.connect(partial(self.open_catalog, folder))
+            item.setEnabled(Path(folder).is_dir())
+        if not self.settings.recent_catalogs:
+            self.recent_menu.addAction("No catalogs yet").setEnabled(False)
 
-    def _k_changed(self, value: int) -> None:
-        self.settings.results_count = value
-        self._refilter.start()
+    # -- asking --------------------------------------------------------------------------------------------------
+    def open_images(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(
+            self, "Open images", "", f"Images ({' '.join('*' + suffix for suffix in IMAGE_SUFFIXES)})"
+        )
+        if names:
+            self._ask_from(decode_files([Path(n) for n in names]), "open")
+
+    def paste(self) -> None:
+        """Ctrl+V anywhere but a text field searches with the clipboard's picture or copied image files."""
+        focused = QGuiApplication.focusObject()
+        if isinstance(focused, QLineEdit):
+            focused.paste()
+            return
+        decoded = decode_mime(QGuiApplication.clipboard().mimeData())
+        if decoded.problem:
+            self.message.show_message(f"Nothing to paste: {decoded.problem}", "error")
+        else:
+            self._ask_from(decoded, "paste")
+
+    def _ask_from(self, decoded: DecodedMime, origin: str) -> None:
+        if decoded.folders and not decoded.images:
+            self.offer_catalog(decoded.folders[0])
+        elif decoded.problem:
+            self.message.show_message(decoded.problem, "error")
+        elif self.presenter.catalog is None:
+            self.message.show_message("Choose a catalog folder first (File ▸ Choose catalog…).", "error")
+        else:
+            self.presenter.ask_images(decoded.images, origin)
+
+    def offer_catalog(self, folder: Path) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Open as a catalog?",
+            f"Open the folder “{folder.name}” as a catalog?\n\n{folder}\n\nIts photos are indexed on this computer; "
+            "the folder itself is never changed.",
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.accepted.connect(lambda: self.open_catalog(str(folder)))
+        box.open()
+
+    def selected_results(self) -> list[SearchResult]:
+        return [r for r in map(self.results.result_at, self.view.selected_rows()) if r is not None]
+
+    def more_like_selected(self) -> None:
+        chosen = self.selected_results()
+        if chosen:
+            self.presenter.more_like(chosen)
+
+    def copy_paths(self) -> None:
+        paths = self.results.paths(self.view.selected_rows())
+        if paths:
+            QGuiApplication.clipboard().setText("\n".join(str(p) for p in paths))
+            self.message.show_message(f"Copied {len(paths)} path{'s' if len(paths) > 1 else ''}", "info")
+
+    def _focus_text(self) -> None:
+        self.filter_bar.text.setFocus()
+        self.filter_bar.text.selectAll()
+
+    # -- showing -------------------------------------------------------------------------------------------------
+    def _query_changed(self, query: Query) -> None:
+        self.strip.show_images(query.images)
+        self.filter_bar.show_query(query.filters, query.text, query.sort, query.k)
+
+    def _history_changed(self, back: bool, forward: bool) -> None:
+        self.strip.set_history(back, forward)
+        self.back_action.setEnabled(back)
+        self.forward_action.setEnabled(forward)
+
+    def _current_changed(self, current: QModelIndex, _: QModelIndex) -> None:
+        result = self.results.result_at(current.row()) if current.isValid() else None
+        self.detail.show_result(result, self.results.caption_of(result) if result else None)
+        if self.quick_look.isVisible() and result is not None:
+            self._show_quick_look(current.row(), result)
+
+    def _caption_ready(self, item_id: int, caption: str) -> None:
+        if self.detail.result is not None and self.detail.result.item_id == item_id:
+            self.detail.set_caption(caption)
+
+    def quick_look_selected(self) -> None:
+        if self.quick_look.isVisible():
+            self.quick_look.close()
+            return
+        rows = self.view.selected_rows()
+        result = self.results.result_at(rows[0]) if rows else None
+        if result is not None:
+            self._show_quick_look(rows[0], result)
+            self.quick_look.resize(self.size() * 0.9)
+            self.quick_look.open()
+
+    def _show_quick_look(self, row: int, result: SearchResult) -> None:
+        tile = self.results.index(row).data(Qt.ItemDataRole.DecorationRole)
+        self.quick_look.show_result(result, tile if isinstance(tile, QPixmap) else None)
+
+    def _quick_look_move(self, step: int) -> None:
+        rows = self.view.selected_rows()
+        row = (rows[0] if rows else -1) + step
+        if 0 <= row < self.results.rowCount():
+            self.view.select_row(row)
+
+    def _side_changed(self, side: int) -> None:
+        self.settings.thumbnail_size = side
+        self.size_slider.blockSignals(True)
+        self.size_slider.setValue(side)
+        self.size_slider.blockSignals(False)
+
+    def set_details_shown(self, shown: bool) -> None:
+        self.settings.details_shown = shown
+        self.detail.setVisible(shown)
+        self.details_action.blockSignals(True)
+        self.details_action.setChecked(shown)
+        self.details_action.blockSignals(False)
 
     def _captions_toggled(self, checked: bool) -> None:
         self.settings.captions = checked
         if checked:
-            self.captionRequested.emit(self.results.item_ids())
-
-    def _more_like_selected(self) -> None:
-        index = self.view.currentIndex()
-        if index.isValid():
-            self.more_like_this(index.data(ItemIdRole))
-
-    # -- answers ----------------------------------------------------------------------------------------------
-    def show_results(self, payload: Any) -> None:
-        query, results = payload
-        if query != self.query:
-            return  # an older answer overtaken by a newer question
-        self.results.set_results(results)
-        self.message.setText(f"{len(results)} results" if results else "No results: try fewer filters.")
-        self.detail.show_result(None)
-        if self.workers is not None:
-            self.workers.captions.worker.supersede()
-        if self.settings.captions and results:
-            self.captionRequested.emit([r.item_id for r in results])
-
-    def caption_ready(self, payload: Any) -> None:
-        item_id, caption = payload
-        self.results.set_caption(item_id, caption)
-        if self.detail.result is not None and self.detail.result.item_id == item_id:
-            self.detail.set_caption(caption)
-
-    def _show_detail(self, row: int) -> None:
-        if 0 <= row < self.results.rowCount():
-            result = self.results.result_at(row)
-            self.detail.show_result(result, self.results.index(row).data(CaptionRole))
-
-    def catalog_opened(self, status: dict[str, Any]) -> None:
-        for name, combo in self.filters.items():
-            current = combo.currentData()
-            combo.blockSignals(True)
-            while combo.count() > 1:
-                combo.removeItem(1)
-            for value in status.get("facets", {}).get(name, []):
-                combo.addItem(value, value)
-            combo.setCurrentIndex(max(0, combo.findData(current)))
-            combo.blockSignals(False)
-        self.show_info(f"Catalog {status.get('catalog')}: {status.get('indexed')} items indexed.")
+            self.presenter.caption_rows(self.view.visible_rows())
+        else:
+            self.presenter.stop_captions()
 
     def models_checked(self, models: list[dict[str, Any]]) -> None:
         self.models_info = models
@@ -397,84 +415,95 @@ class MainWindow(QMainWindow):
         self.missing_models_dialog = box
 
     def show_models(self) -> None:
-        lines = []
-        for info in self.models_info:
-            if "error" in info:
-                lines.append(f"{info['model']}: {info['error']}")
-            else:
-                stand_in = " — RANDOM WEIGHTS (stand-in)" if info["random_weights"] else ""
-                lines.append(
-                    f"{info['model']}: {info['source']} (revision {info['revision'] or 'unpinned'}){stand_in}"
-                    f"\n  {info['folder']}, int8 {'in use' if info['int8'] else 'not used'}"
-                )
-        QMessageBox(
-            QMessageBox.Icon.Information, "Models", "\n\n".join(lines) or "Not checked yet.", parent=self
-        ).open()
+        QMessageBox(QMessageBox.Icon.Information, "Models", models_text(self.models_info), parent=self).open()
 
-    # -- indexing status ----------------------------------------------------------------------------------------
-    def index_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
+    def show_guide(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Guide and shortcuts", GUIDE, parent=self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.open()
 
-    def index_detail(self, progress: Any) -> None:
-        eta = progress.eta_seconds
-        left = f", {eta / 60:.0f} min left" if eta and eta > 90 else (f", {eta:.0f} s left" if eta else "")
-        self.progress_label.setText(f"Indexing {progress.done}/{progress.total} · {progress.rate:.1f}/s{left}")
-        if progress.failed:
-            self.skipped_button.setText(f"{progress.failed} skipped")
-            self.skipped_button.setVisible(True)
+    def show_about(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Information, "About Fashion Desktop", about_text(self.models_info), parent=self
+        )
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.open()
 
-    def index_done(self, report: Any) -> None:
-        for widget in (self.progress, self.pause_button, self.cancel_button):
-            widget.setVisible(False)
-        scan = report.scan
-        state = "Indexing cancelled" if report.cancelled else "Up to date"
-        self.progress_label.setText(f"{state}: {scan.new} new, {scan.changed} changed, {scan.removed} removed")
-        self.refreshRequested.emit()  # new metadata values for the filters; the search index rebuilt if stale
-
-    def index_skipped(self, failed: list[tuple[str, str]]) -> None:
-        self.skipped = list(failed)
-        self.skipped_button.setText(f"{len(failed)} skipped")
-        self.skipped_button.setVisible(bool(failed))
-
-    def show_skipped(self) -> None:
-        text = "\n".join(f"{path}: {reason}" for path, reason in self.skipped[:500])
-        QMessageBox(QMessageBox.Icon.Information, "Skipped files", text or "None", parent=self).open()
-
-    def toggle_pause(self) -> None:
-        if self.workers is None:
+    # -- drag and drop: the whole window ----------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.source() is self.view:  # a result dragged inside the window: onto the query strip only
+            event.acceptProposedAction()
             return
-        control = self.workers.index.worker.control
-        if control.paused:
-            control.resume()
-            self.pause_button.setText("Pause")
+        reason = refusal(event.mimeData())
+        if reason is None:
+            folders = [u for u in event.mimeData().urls() if u.isLocalFile() and Path(u.toLocalFile()).is_dir()]
+            only_folders = bool(folders) and len(folders) == len(event.mimeData().urls())
+            self.overlay.show_text("Drop to open as a catalog" if only_folders else "Drop to search", True)
+            event.acceptProposedAction()
         else:
-            control.pause()
-            self.pause_button.setText("Resume")
+            self.overlay.show_text(reason, False)
+            event.ignore()
 
-    def cancel_indexing(self) -> None:
-        if self.workers is not None:
-            self.workers.index.worker.control.cancel()
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.source() is self.view:
+            on_strip = self.strip.rect().contains(self.strip.mapFrom(self, event.position().toPoint()))
+            event.setAccepted(on_strip)
+            if on_strip:
+                self.overlay.show_text("Drop to search for more like these", True)
+            else:
+                self.overlay.hide()
+            return
+        event.acceptProposedAction()
 
-    # -- messages -----------------------------------------------------------------------------------------------
-    def show_error(self, text: str) -> None:
-        """Errors go to the status bar, in red, for a while, and to the log. (Missing or damaged models get a
-        window-modal dialog instead: nothing works until they are fixed.)"""
-        log.warning("shown to the user: %s", text)
-        self.message.setStyleSheet("color:#c62828; font-weight:bold;")
-        self.message.setText(text)
-        self._message_timer.start()
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.overlay.hide()
 
-    def show_info(self, text: str) -> None:
-        self.message.setStyleSheet("")
-        self.message.setText(text)
-        self._message_timer.start()
+    def dropEvent(self, event: QDropEvent) -> None:
+        self.overlay.hide()
+        if event.source() is self.view:
+            event.acceptProposedAction()
+            self.more_like_selected()
+            return
+        decoded = decode_mime(event.mimeData())
+        event.acceptProposedAction()
+        self._ask_from(decoded, "drop")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
+            if self._history_button(event):
+                return True
+        return super().eventFilter(watched, event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if not self._history_button(event):
+            super().mousePressEvent(event)
+
+    def _history_button(self, event: QMouseEvent) -> bool:
+        step = {Qt.MouseButton.BackButton: -1, Qt.MouseButton.ForwardButton: 1}.get(event.button())
+        if step is None:
+            return False
+        self.presenter.go(step)
+        return True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.overlay.isVisible():
+            self.overlay.setGeometry(self.overlay.host.rect())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
+        self.settings.window_state = bytes(self.splitter.saveState().toBase64().data()).decode()
         self.settings.save(self.paths.settings_file)
         if self.workers is not None:
             self.workers.stop()
+        self.quick_look.close()
         self.thumbnails.shutdown()
         self.errors.detach()
         super().closeEvent(event)
+
+
+def decode_files(paths: list[Path]) -> DecodedMime:
+    """Files chosen in the Open dialog, decoded like a drop of those files."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return decode_mime(mime)

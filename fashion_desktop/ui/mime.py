@@ -1,68 +1,137 @@
-"""Decoding what was dropped or pasted into query images; nothing else happens here."""
+"""What a drag or the clipboard carries, turned into query images (or folders); nothing else happens here.
+
+Browsers differ: Firefox offers a dragged picture as `image/png`; Chromium (Chrome, Edge, Brave) offers the
+picture's web address plus the file's bytes as `application/octet-stream` (and `XdndDirectSave0`). Whatever
+bytes a drag carries are sniffed for an image; only when there are none is the stylist told that a web address
+alone cannot be fetched offline.
+"""
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QUrl
 from PySide6.QtGui import QImage
 
 from fashion_desktop.catalog.query import QueryImage
 from fashion_desktop.imaging import IMAGE_SUFFIXES
 
-RAW_IMAGE_FORMATS = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 REMOTE_MESSAGE = (
-    "Images on the web cannot be fetched: Fashion Desktop works offline. Save the image to a folder first, "
-    "then drop the file."
+    "A web address alone cannot be fetched: Fashion Desktop works offline. Drag the picture itself, or save "
+    "it to a folder first and drop the file."
+)
+NOT_AN_IMAGE = "That is not an image. Drop or paste an image, image files, or a folder to open as a catalog."
+# Formats that carry words, not pictures: never sniffed as image bytes.
+TEXT_FORMATS = ("text/", "application/x-qt-", "chromium/", "application/x-moz-")
+MAGIC: tuple[tuple[bytes, int], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0),
+    (b"\xff\xd8\xff", 0),
+    (b"GIF87a", 0),
+    (b"GIF89a", 0),
+    (b"WEBP", 8),
+    (b"BM", 0),
+    (b"II*\x00", 0),
+    (b"MM\x00*", 0),
 )
 
 
 @dataclass
 class DecodedMime:
     images: list[QueryImage] = field(default_factory=list)
+    folders: list[Path] = field(default_factory=list)
     problem: str | None = None
 
 
+def sniff_image(data: bytes) -> bool:
+    """Do these bytes start like one of the image formats a catalog may hold?"""
+    return any(data[offset : offset + len(magic)] == magic for magic, offset in MAGIC) and (
+        not data.startswith(b"RIFF") or data[8:12] == b"WEBP"
+    )
+
+
+def refusal(mime: QMimeData) -> str | None:
+    """At drag-enter, before any bytes are transferred: None when the drag may hold an image or a folder, else
+    why it is refused (shown while hovering, with the no-drop cursor)."""
+    remote = False
+    for url in mime.urls() if mime.hasUrls() else []:
+        if url.isLocalFile():
+            path = Path(url.toLocalFile())
+            if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
+                return None
+        elif url.scheme() == "data" and url.toString().startswith("data:image/"):
+            return None
+        elif url.scheme() in ("http", "https", "ftp"):
+            remote = True
+    if mime.hasImage() or any(_may_carry_bytes(f) for f in mime.formats()):
+        return None
+    return REMOTE_MESSAGE if remote else NOT_AN_IMAGE
+
+
 def decode_mime(mime: QMimeData) -> DecodedMime:
-    """Local image files first; else image data (a browser drag, a copied picture); else say what is wrong."""
+    """Local image files (and folders) first; else image bytes of any format; else say what is wrong."""
     decoded = DecodedMime()
     remote, rejected = [], []
     for url in mime.urls() if mime.hasUrls() else []:
         if url.isLocalFile():
             path = Path(url.toLocalFile())
-            if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+            if path.is_dir():
+                decoded.folders.append(path)
+            elif path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
                 decoded.images.append(QueryImage(path=path, label=path.name))
             else:
                 rejected.append(path.name or str(path))
+        elif url.scheme() == "data":
+            data = _data_url_bytes(url)
+            if data is not None:
+                decoded.images.append(QueryImage(data=data, label="dropped image"))
         elif url.scheme() in ("http", "https", "ftp"):
-            remote.append(url.toString())
-    if decoded.images:
+            remote.append(url)
+    if decoded.images or decoded.folders:
         return decoded
-    data = _image_bytes(mime)
+    data = image_bytes(mime)
     if data is not None:
-        decoded.images.append(QueryImage(data=data, label="pasted image"))
+        label = PurePosixPath(remote[0].path()).name if remote else ""
+        decoded.images.append(QueryImage(data=data, label=label or "dropped image"))
         return decoded
     if remote:
         decoded.problem = REMOTE_MESSAGE
     elif rejected:
         decoded.problem = f"Not an image: {', '.join(rejected[:3])}. Drop JPEG, PNG, WebP, BMP, GIF or TIFF files."
     else:
-        decoded.problem = "That is not an image. Drop or paste an image, or image files."
+        decoded.problem = NOT_AN_IMAGE
     return decoded
 
 
-def _image_bytes(mime: QMimeData) -> bytes | None:
-    for mime_type in RAW_IMAGE_FORMATS:
-        if mime.hasFormat(mime_type):
+def image_bytes(mime: QMimeData) -> bytes | None:
+    """Encoded image bytes from any format of the drag (image/*, application/octet-stream, XdndDirectSave0…),
+    recognised by their content, not by the format's name; else a decoded picture (a copied image) as PNG."""
+    for mime_type in sorted(mime.formats(), key=lambda f: not f.startswith("image/")):
+        if _may_carry_bytes(mime_type):
             raw = bytes(mime.data(mime_type).data())
-            if raw:
+            if sniff_image(raw):
                 return raw
     if mime.hasImage():
         image = mime.imageData()
         if isinstance(image, QImage) and not image.isNull():
             return encode_png(image)
     return None
+
+
+def _may_carry_bytes(mime_type: str) -> bool:
+    return not mime_type.startswith(TEXT_FORMATS)
+
+
+def _data_url_bytes(url: QUrl) -> bytes | None:
+    header, _, payload = url.toString().partition(",")
+    if not header.startswith("data:image/") or not header.endswith(";base64"):
+        return None
+    try:
+        data = base64.b64decode(payload, validate=False)
+    except ValueError:
+        return None
+    return data if sniff_image(data) else None
 
 
 def encode_png(image: QImage) -> bytes:

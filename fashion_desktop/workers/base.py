@@ -1,52 +1,115 @@
-"""A worker object living on its own QThread, with the signals every worker shares."""
+"""A worker object living on its own QThread, and the one way any of its work is cancelled or paused.
+
+Every request carries an id, increasing over the app's life. `RequestGate.cancel(upto)` cancels every request
+with an id up to `upto` (a newer search makes the older ones moot; closing the window cancels everything);
+`pause()` holds long jobs between steps until `resume()`. Both are thread-safe and are meant to be connected to
+the window's signals with a direct connection: a worker busy with a long job has no free event loop to receive
+a queued signal, and a pause pressed before a job starts holds that job too (the state is the worker's, not the
+job's).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 from typing import Generic, TypeVar
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 log = logging.getLogger("fashion_desktop.workers")
 
+NICE = 10  # worker threads yield the CPU to the GUI thread (and the ONNX threads they start inherit it)
+
+
+class RequestGate:
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._cancelled_upto = 0
+        self._paused = False
+
+    def cancel(self, upto: int) -> None:
+        with self._condition:
+            self._cancelled_upto = max(self._cancelled_upto, upto)
+            self._condition.notify_all()
+
+    def is_cancelled(self, request_id: int) -> bool:
+        with self._condition:
+            return request_id <= self._cancelled_upto
+
+    def pause(self) -> None:
+        with self._condition:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._condition:
+            self._paused = False
+            self._condition.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        with self._condition:
+            return self._paused
+
+    def wait_while_paused(self, request_id: int) -> None:
+        """Blocks the worker while paused; returns at once on resume or when the request is cancelled."""
+        with self._condition:
+            while self._paused and request_id > self._cancelled_upto:
+                self._condition.wait()
+
 
 class Worker(QObject):
-    """Slots run on the worker's thread (call them through queued signals); the GUI thread never waits."""
+    """Slots run on the worker's thread (reach them through queued signals); the GUI thread never waits."""
 
-    progress = Signal(int, int)
-    result = Signal(object)
-    failed = Signal(str)
+    failed = Signal(int, str)  # request id, a message for the stylist
     modelProblem = Signal(str)  # a model file missing or corrupt: the window shows a dialog, not a status line
 
     def __init__(self) -> None:
         super().__init__()
-        self._cancel = threading.Event()
+        self.gate = RequestGate()
 
-    def cancel(self) -> None:
-        """Thread-safe: checked between batches."""
-        self._cancel.set()
+    # Thread-safe: connect the window's signals to these with Qt.DirectConnection.
+    def cancel(self, upto: int) -> None:
+        self.gate.cancel(upto)
 
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
+    def pause(self) -> None:
+        self.gate.pause()
+
+    def resume(self) -> None:
+        self.gate.resume()
+
+    @Slot()
+    def lower_priority(self) -> None:
+        """Runs first on the worker's thread: a busy worker must not take the CPU from the window (Linux: nice
+        is per thread, and threads started from here, like the ONNX runtime's, inherit it)."""
+        if sys.platform.startswith("linux"):
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
+            except OSError as exc:
+                log.debug("thread priority unchanged: %s", exc)
 
 
 AnyWorker = TypeVar("AnyWorker", bound=Worker)
 
+CANCEL_ALL = 2**62  # a request id above every real one
+
 
 class WorkerThread(Generic[AnyWorker]):
-    """Owns a QThread running one worker; `stop()` quits and joins it (a running QThread destroyed aborts)."""
+    """Owns a QThread running one worker; `stop()` cancels its work, quits and joins it (a running QThread
+    destroyed aborts the process)."""
 
     def __init__(self, worker: AnyWorker, name: str):
         self.worker = worker
         self.thread = QThread()
         self.thread.setObjectName(name)
         worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.lower_priority)
         self.thread.start()
 
     def stop(self, timeout_ms: int = 30000) -> None:
-        self.worker.cancel()
+        self.worker.cancel(CANCEL_ALL)
+        self.worker.resume()
         self.thread.quit()
         if not self.thread.wait(timeout_ms):
             log.error("worker thread %s did not stop in time", self.thread.objectName())

@@ -1,134 +1,234 @@
-"""The three workers behind the window: indexing, searching and captioning, each on its own thread with its
-own model sessions and store connection, so searching works while indexing runs."""
+"""The three workers behind the window: indexing, searching and captioning, each on its own thread with its own
+store connection, so searching works while indexing runs. The search and indexing workers share one ResNet
+session (`SharedEmbedder`); the captioner is the caption worker's own.
+
+Requests are queued signals carrying a request id; answers are typed signals (workers.messages) carrying it back.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 
+from fashion_desktop.catalog.query import Query
 from fashion_desktop.models.manifest import ModelFilesError
 from fashion_desktop.paths import AppPaths
-from fashion_desktop.workers.base import Worker, WorkerThread
+from fashion_desktop.workers.base import CANCEL_ALL, Worker, WorkerThread
+from fashion_desktop.workers.messages import (
+    BrowseAnswer,
+    CaptionReady,
+    CatalogOpened,
+    IndexingDone,
+    IndexingProgress,
+    ModelsChecked,
+    PageAnswer,
+    SearchAnswer,
+)
 
 if TYPE_CHECKING:  # imported at run time inside the slots, on the worker threads, after the window shows
     from fashion_desktop.catalog.catalog import Catalog
     from fashion_desktop.models.captioner import Captioner
+    from fashion_desktop.models.embedder import ImageEmbedder
 
 log = logging.getLogger("fashion_desktop.workers")
 
+FIRST_PAGE = 160  # tiles sent with a browse answer: a full screen at the smallest thumbnail size
+CAPTION_BATCH = 2  # captions written per step: the first ones appear sooner, a newer request waits less
 
-def reopen(current: Catalog | None, folder: str, paths: AppPaths, threads: int | None) -> Catalog:
+
+class SharedEmbedder:
+    """The window's one ResNet session, used by the search and the indexing worker alike (two sessions cost a
+    second copy of the model's memory). Created by whichever worker needs it first."""
+
+    def __init__(self, paths: AppPaths, threads: int | None) -> None:
+        self.paths = paths
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._embedder: ImageEmbedder | None = None
+
+    def get(self) -> ImageEmbedder:
+        with self._lock:
+            if self._embedder is None:
+                from fashion_desktop.models.embedder import ImageEmbedder
+                from fashion_desktop.models.manifest import RESNET_DIR, find_model_dir
+
+                model_dir = find_model_dir(RESNET_DIR, self.paths.models_search_path)
+                self._embedder = ImageEmbedder(model_dir, threads=self.threads)
+            return self._embedder
+
+
+def reopen(current: Catalog | None, folder: str, paths: AppPaths, embedder: ImageEmbedder) -> Catalog:
     """Close the worker's current catalog (its store connection) and open `folder`."""
     from fashion_desktop.catalog.catalog import Catalog
 
     if current is not None:
         current.close()
-    return Catalog.open(Path(folder), paths, threads=threads)
+    return Catalog.open(Path(folder), paths, embedder=embedder)
 
 
 class IndexWorker(Worker):
-    """Brings a catalog up to date; pause/resume/cancel through `control` (thread-safe)."""
+    """Brings a catalog up to date, between batches honouring pause and cancel (see workers.base)."""
 
-    skipped = Signal(object)  # list of (path, reason)
-    detail = Signal(object)  # IndexProgress: rate and ETA besides progress(done, total)
+    progressed = Signal(IndexingProgress)
+    finished = Signal(IndexingDone)
 
-    def __init__(self, paths: AppPaths, threads: int | None = None) -> None:
+    def __init__(self, paths: AppPaths, embedder: SharedEmbedder) -> None:
         super().__init__()
-        from fashion_desktop.catalog.indexer import IndexControl
-
         self.paths = paths
-        self.threads = threads
-        self.control = IndexControl()
+        self.embedder = embedder
 
-    @Slot(str)
-    def index(self, folder: str) -> None:
+    @Slot(int, str)
+    def index(self, request_id: int, folder: str) -> None:
         from fashion_desktop.catalog.catalog import Catalog
-        from fashion_desktop.catalog.indexer import IndexControl, IndexProgress
+        from fashion_desktop.catalog.indexer import IndexProgress
+        from fashion_desktop.workers.control import GateControl
 
-        self.control = IndexControl()
+        if self.gate.is_cancelled(request_id):
+            return
+        last_total = [0]
 
         def report(progress: IndexProgress) -> None:
-            self.progress.emit(progress.done, progress.total)
-            self.detail.emit(progress)
+            last_total[0] = progress.total
+            self.progressed.emit(
+                IndexingProgress(
+                    request_id, progress.done, progress.total, progress.failed, progress.rate, progress.eta_seconds
+                )
+            )
 
         try:
-            catalog = Catalog.open(Path(folder), self.paths, threads=self.threads)
+            catalog = Catalog.open(Path(folder), self.paths, embedder=self.embedder.get())
             try:
-                outcome = catalog.index(self.control, report)
+                outcome = catalog.index(GateControl(self.gate, request_id), report)
+                skipped = catalog.skipped_files()
             finally:
                 catalog.close()
-            self.skipped.emit(outcome.failed)
-            self.result.emit(outcome)
+        except ModelFilesError as exc:
+            self.modelProblem.emit(str(exc))
+            return
         except Exception as exc:  # every failure reaches the stylist as a message, never a dead thread
             log.exception("indexing %s failed", folder)
-            self.failed.emit(f"Indexing stopped: {exc}")
+            self.failed.emit(request_id, f"Indexing stopped: {exc}")
+            return
+        indexed = outcome.embedded + outcome.reused + len(outcome.failed)
+        scan = outcome.scan
+        self.finished.emit(
+            IndexingDone(
+                request_id,
+                folder,
+                outcome.cancelled,
+                indexed=indexed,
+                to_index=max(last_total[0], indexed),
+                new=scan.new,
+                changed=scan.changed,
+                removed=scan.removed,
+                failed_now=len(outcome.failed),
+                skipped=skipped,
+            )
+        )
 
 
 class SearchWorker(Worker):
-    """Answers queries against one open catalog; holds the embedder session and the search index."""
+    """Answers queries and browses against one open catalog; holds the search index."""
 
-    catalogOpened = Signal(object)  # catalog status dict, with the metadata facets
-    catalogRefreshed = Signal(object)  # the same, after indexing changed the catalog
-    models = Signal(object)  # describe_models() list
+    opened = Signal(CatalogOpened)
+    searched = Signal(SearchAnswer)
+    browsed = Signal(BrowseAnswer)
+    paged = Signal(PageAnswer)
+    models = Signal(ModelsChecked)
 
-    def __init__(self, paths: AppPaths, threads: int | None = None) -> None:
+    def __init__(self, paths: AppPaths, embedder: SharedEmbedder) -> None:
         super().__init__()
         self.paths = paths
-        self.threads = threads
+        self.embedder = embedder
         self._catalog: Catalog | None = None
 
     @Slot()
     def check_models(self) -> None:
         from fashion_desktop.models.manifest import describe_models
 
-        self.models.emit(describe_models(self.paths.models_search_path))
+        self.models.emit(ModelsChecked(describe_models(self.paths.models_search_path)))
 
-    @Slot(str)
-    def open_catalog(self, folder: str) -> None:
+    @Slot(int, str)
+    def open_catalog(self, request_id: int, folder: str) -> None:
         try:
-            self._catalog = reopen(self._catalog, folder, self.paths, self.threads)
-            self._catalog.search_index()
-            self._catalog.embedder.load()  # the first drop should not pay for creating the session
-            self.catalogOpened.emit(self._catalog.status() | {"facets": self._catalog.facets()})
+            self._catalog = reopen(self._catalog, folder, self.paths, self.embedder.get())
+            status = self._catalog.status()
+            skipped = self._catalog.skipped_files()
+            self.opened.emit(CatalogOpened(request_id, folder, int(str(status["indexed"])), skipped))
         except ModelFilesError as exc:
             self._catalog = None
             self.modelProblem.emit(str(exc))
         except Exception as exc:
             log.exception("opening catalog %s failed", folder)
             self._catalog = None
-            self.failed.emit(str(exc))
+            self.failed.emit(request_id, str(exc))
+
+    @Slot()
+    def warm_up(self) -> None:
+        """After the first view is on screen: build the search index and the model session, so that the first
+        drop does not pay for them."""
+        if self._catalog is None:
+            return
+        try:
+            self._catalog.search_index()
+            self._catalog.embedder.load()
+        except ModelFilesError as exc:
+            self.modelProblem.emit(str(exc))
+        except Exception as exc:
+            log.exception("preparing the search index failed")
+            self.failed.emit(0, str(exc))
 
     @Slot()
     def refresh(self) -> None:
-        """After indexing: rebuild the search index if much changed, and report fresh facets."""
+        """After indexing: rebuild the search index if much changed."""
+        if self._catalog is not None:
+            try:
+                self._catalog.refresh_search_index(rebuild_when_stale=0.1)
+            except Exception as exc:
+                log.exception("refreshing the catalog failed")
+                self.failed.emit(0, str(exc))
+
+    @Slot(int, Query)
+    def ask(self, request_id: int, query: Query) -> None:
+        if self.gate.is_cancelled(request_id):
+            return  # a newer question was asked meanwhile
         if self._catalog is None:
+            self.failed.emit(request_id, "No catalog is open yet.")
             return
         try:
-            self._catalog.refresh_search_index(rebuild_when_stale=0.1)
-            self.catalogRefreshed.emit(self._catalog.status() | {"facets": self._catalog.facets()})
-        except Exception as exc:
-            log.exception("refreshing the catalog failed")
-            self.failed.emit(str(exc))
-
-    @Slot(object)
-    def search(self, query: object) -> None:
-        from fashion_desktop.catalog.query import Query
-
-        assert isinstance(query, Query)
-        if self._catalog is None:
-            self.failed.emit("No catalog is open yet.")
-            return
-        try:
+            if query.browsing:
+                view = self._catalog.browse(query)
+                first = self._catalog.page(view.item_ids[:FIRST_PAGE])
+                log.info("query from %s: 0 images, %d results", query.origin, len(view.item_ids))
+                self.browsed.emit(BrowseAnswer(request_id, query, view, first))
+                return
             results = self._catalog.run_query(query)
+            facets = self._catalog.browse(replace(query, images=(), item_ids=())).facets
+        except ModelFilesError as exc:
+            self.modelProblem.emit(str(exc))
+            return
         except Exception as exc:
             log.warning("query failed: %s", exc)
-            self.failed.emit(f"Search failed: {exc}")
+            self.failed.emit(request_id, f"Search failed: {exc}")
             return
         log.info("query from %s: %d images, %d results", query.origin, query.count, len(results))
-        self.result.emit((query, results))
+        self.searched.emit(SearchAnswer(request_id, query, results, facets))
+
+    @Slot(int, int, object)
+    def fetch_page(self, request_id: int, offset: int, item_ids: list[int]) -> None:
+        """Tiles scrolled into view while browsing; skipped when a newer browse replaced that one."""
+        if self._catalog is None or self.gate.is_cancelled(request_id):
+            return
+        try:
+            self.paged.emit(PageAnswer(request_id, offset, self._catalog.page(item_ids)))
+        except Exception as exc:
+            log.warning("reading tiles failed: %s", exc)
+            self.failed.emit(request_id, f"Reading the catalog failed: {exc}")
 
     @Slot()
     def close(self) -> None:
@@ -138,57 +238,72 @@ class SearchWorker(Worker):
 
 
 class CaptionWorker(Worker):
-    """Captions result items: cached ones at once, the rest in small batches, newest request first."""
+    """Captions items in the order asked (shown tiles first), a couple at a time; a newer request cancels the
+    older one between steps."""
 
-    def __init__(self, paths: AppPaths, threads: int | None = None) -> None:
+    captioned = Signal(CaptionReady)
+
+    def __init__(self, paths: AppPaths, embedder: SharedEmbedder, threads: int | None = None) -> None:
         super().__init__()
         self.paths = paths
+        self.embedder = embedder
         self.threads = threads
         self._catalog: Catalog | None = None
         self._captioner: Captioner | None = None
-        self._generation = 0
+        self._folder: str | None = None
 
-    def supersede(self) -> None:
-        """Called from the GUI thread when a new search replaces the results: older requests stop early."""
-        self._generation += 1
+    @Slot(int, str)
+    def open_catalog(self, request_id: int, folder: str) -> None:
+        """Remembered; the store and BLIP are opened with the first caption asked for (BLIP is large)."""
+        self._folder = folder
+        if self._catalog is not None:
+            self._catalog.close()
+            self._catalog = None
 
-    @Slot(str)
-    def open_catalog(self, folder: str) -> None:
+    def _ready(self, request_id: int) -> bool:
+        if self._catalog is not None and self._captioner is not None:
+            return True
+        if self._folder is None:
+            return False
+        from fashion_desktop.catalog.catalog import Catalog
         from fashion_desktop.models.captioner import Captioner
         from fashion_desktop.models.manifest import BLIP_DIR, find_model_dir
 
         try:
-            self._catalog = reopen(self._catalog, folder, self.paths, self.threads)
-            blip = find_model_dir(BLIP_DIR, self.paths.models_search_path)
-            self._captioner = self._captioner or Captioner(blip, threads=self.threads)
+            if self._captioner is None:
+                blip = find_model_dir(BLIP_DIR, self.paths.models_search_path)
+                self._captioner = Captioner(blip, threads=self.threads)
             self._captioner.load()
+            # The shared embedder only names the store's vectors here: the caption worker never embeds.
+            self._catalog = Catalog.open(Path(self._folder), self.paths, embedder=self.embedder.get())
             self._catalog.use_captioner(self._captioner)
+            return True
         except ModelFilesError as exc:
-            self._catalog = None
             self.modelProblem.emit(str(exc))
         except Exception as exc:
             log.exception("captioner unavailable")
-            self._catalog = None
-            self.failed.emit(f"Captions unavailable: {exc}")
+            self.failed.emit(request_id, f"Captions unavailable: {exc}")
+        self._catalog = None
+        return False
 
-    @Slot(object)
-    def caption(self, item_ids: object) -> None:
-        """Emits result((item_id, caption)) per item as captions become known."""
-        assert isinstance(item_ids, list)
-        if self._catalog is None or self._captioner is None:
+    @Slot(int, object)
+    def caption(self, request_id: int, item_ids: list[int]) -> None:
+        """Emits captioned(CaptionReady) per item as captions become known."""
+        if self.gate.is_cancelled(request_id) or not item_ids or not self._ready(request_id):
             return
-        generation = self._generation
-        for start in range(0, len(item_ids), 4):
-            if self.cancelled or generation != self._generation:
+        assert self._catalog is not None and self._captioner is not None
+        for start in range(0, len(item_ids), CAPTION_BATCH):
+            self.gate.wait_while_paused(request_id)
+            if self.gate.is_cancelled(request_id):
                 return
             try:
-                captions = self._catalog.captions_for(item_ids[start : start + 4], self._captioner)
+                captions = self._catalog.captions_for(item_ids[start : start + CAPTION_BATCH], self._captioner)
             except Exception as exc:
                 log.warning("captioning failed: %s", exc)
-                self.failed.emit(f"Captioning failed: {exc}")
+                self.failed.emit(request_id, f"Captioning failed: {exc}")
                 return
             for item_id, text in captions.items():
-                self.result.emit((item_id, text))
+                self.captioned.emit(CaptionReady(request_id, item_id, text))
 
     @Slot()
     def close(self) -> None:
@@ -201,13 +316,19 @@ class WorkerThreads:
     """The window's three worker threads (search, captions, indexing). Stopped and joined on close."""
 
     def __init__(self, paths: AppPaths, threads: int | None) -> None:
-        self.search = WorkerThread(SearchWorker(paths, threads), "search")
-        self.captions = WorkerThread(CaptionWorker(paths, threads), "captions")
-        self.index = WorkerThread(IndexWorker(paths, threads), "indexing")
+        self.embedder = SharedEmbedder(paths, threads)
+        self.search = WorkerThread(SearchWorker(paths, self.embedder), "search")
+        self.captions = WorkerThread(CaptionWorker(paths, self.embedder, threads), "captions")
+        self.index = WorkerThread(IndexWorker(paths, self.embedder), "indexing")
+
+    def all(self) -> tuple[WorkerThread[IndexWorker], WorkerThread[CaptionWorker], WorkerThread[SearchWorker]]:
+        return self.index, self.captions, self.search
 
     def stop(self) -> None:
-        """Cancel indexing and join every thread; safe to call more than once (close, then quit)."""
-        self.index.worker.control.cancel()
-        for worker_thread in (self.index, self.captions, self.search):
+        """Cancel every request and join every thread; safe to call more than once (close, then quit)."""
+        for worker_thread in self.all():
+            worker_thread.worker.cancel(CANCEL_ALL)
+            worker_thread.worker.resume()
+        for worker_thread in self.all():
             if worker_thread.thread.isRunning():
                 worker_thread.stop()

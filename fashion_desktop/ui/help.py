@@ -1,0 +1,59 @@
+"""Help ▸ Guide and Help ▸ About: how to ask, what the shortcuts are, which version and models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fashion_desktop import __version__
+
+GUIDE = """<h3>Finding similar items</h3>
+<ul>
+<li><b>Ask with a picture:</b> drop image files anywhere on the window, drag a picture from a web page (works
+offline: the picture travels with the drag), paste one (Ctrl+V), or open one (Ctrl+O). Several images make one
+combined query.</li>
+<li><b>A part of a picture:</b> click a query image in the strip at the top and drag a rectangle.</li>
+<li><b>More like this:</b> select items and press Enter, double-click an item, or drag items onto the query
+strip.</li>
+<li><b>Browse and narrow:</b> with no query the grid shows the whole catalog (choose the order). Filters (type,
+colour, gender, More…) take several values each; the search box finds words in names, captions, colours, types
+and any other field ("shoes" also finds "Shoe").</li>
+<li><b>Drop a folder</b> to open it as a catalog. File ▸ Recent catalogs switches between them.</li>
+</ul>
+<h3>Shortcuts</h3>
+<table cellspacing="4">
+<tr><td>Ctrl+V / Ctrl+O</td><td>search with a pasted / opened image</td></tr>
+<tr><td>Enter, Ctrl+M</td><td>more like the selected items</td></tr>
+<tr><td>Space</td><td>quick look (arrows: next, +/−: zoom, Esc: close)</td></tr>
+<tr><td>Alt+Left / Alt+Right</td><td>back / forward (also the mouse's side buttons)</td></tr>
+<tr><td>Esc</td><td>clear the query and browse</td></tr>
+<tr><td>Ctrl+F</td><td>search words</td></tr>
+<tr><td>Ctrl+A, Ctrl/Shift+click</td><td>select several; drag them out as files</td></tr>
+<tr><td>Ctrl+Shift+C</td><td>copy the paths of the selected items</td></tr>
+<tr><td>Ctrl+plus / Ctrl+minus, Ctrl+wheel</td><td>larger / smaller thumbnails</td></tr>
+<tr><td>F5</td><td>re-index the catalog</td></tr>
+</table>"""
+
+
+def about_text(models: list[dict[str, Any]]) -> str:
+    lines = [
+        f"<h3>Fashion Desktop {__version__}</h3>",
+        "<p>Offline visual search and captions for your product photos. Nothing leaves this computer.</p>",
+        "<p>Models: ResNet50 (image similarity) and BLIP (captions), run with onnxruntime.</p>",
+    ]
+    if any(m.get("random_weights") for m in models):
+        lines.append("<p><b>Random-weight stand-in models are installed: results and captions are meaningless.</b></p>")
+    return "".join(lines)
+
+
+def models_text(models: list[dict[str, Any]]) -> str:
+    lines = []
+    for info in models:
+        if "error" in info:
+            lines.append(f"{info['model']}: {info['error']}")
+        else:
+            stand_in = " — RANDOM WEIGHTS (stand-in)" if info["random_weights"] else ""
+            lines.append(
+                f"{info['model']}: {info['source']} (revision {info['revision'] or 'unpinned'}){stand_in}"
+                f"\n  {info['folder']}, int8 {'in use' if info['int8'] else 'not used'}"
+            )
+    return "\n\n".join(lines) or "Not checked yet."

@@ -1,0 +1,497 @@
+"""The window's presenter: owns what is asked (the query, its history), the request ids, the answers' cache and
+the wiring to the workers; the widgets only show what it says and tell it what the stylist did.
+
+Requests go to the workers as queued signals with a request id; cancel, pause and resume are signals too, with a
+direct connection to the workers' thread-safe gates (a busy worker has no free event loop). The GUI never calls
+into a worker object.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from fashion_desktop.catalog.query import FacetValue, Query, QueryImage, Region, SearchResult
+from fashion_desktop.settings import Settings
+from fashion_desktop.ui.results_model import ResultsModel, display_name
+from fashion_desktop.ui.thumbnails import ThumbnailLoader
+from fashion_desktop.workers.engine import WorkerThreads
+from fashion_desktop.workers.messages import (
+    BrowseAnswer,
+    CaptionReady,
+    CatalogOpened,
+    IndexingDone,
+    IndexingProgress,
+    ModelsChecked,
+    PageAnswer,
+    SearchAnswer,
+)
+
+log = logging.getLogger("fashion_desktop.ui")
+
+CACHED_ANSWERS = 40  # answers kept for Back/Forward
+BROWSE_REFRESH_SECONDS = 2.0  # while indexing, the browsed library is re-read this often: items appear
+DIRECT = Qt.ConnectionType.DirectConnection
+
+
+@dataclass(frozen=True)
+class IndexingState:
+    """What the status bar shows about indexing."""
+
+    phase: str = "idle"  # idle, scanning, running, paused, done, cancelled, failed
+    done: int = 0
+    total: int = 0
+    failed: int = 0
+    rate: float = 0.0
+    eta_seconds: float | None = None
+    summary: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.phase in ("scanning", "running", "paused")
+
+
+class History:
+    """Back/Forward through queries (with their filters and text), as a browser's history."""
+
+    def __init__(self) -> None:
+        self.entries: list[Query] = []
+        self.position = -1
+
+    def push(self, query: Query) -> None:
+        current = self.current
+        if current is not None and _only_text_differs(current, query):
+            self.entries[self.position] = query  # typing is one step, not one per letter
+            return
+        del self.entries[self.position + 1 :]
+        self.entries.append(query)
+        self.position = len(self.entries) - 1
+
+    @property
+    def current(self) -> Query | None:
+        return self.entries[self.position] if self.entries else None
+
+    def can_go(self, step: int) -> bool:
+        return 0 <= self.position + step < len(self.entries)
+
+    def go(self, step: int) -> Query | None:
+        if not self.can_go(step):
+            return None
+        self.position += step
+        return self.entries[self.position]
+
+    def clear(self) -> None:
+        self.entries, self.position = [], -1
+
+
+def _only_text_differs(first: Query, second: Query) -> bool:
+    return first.text != second.text and replace(first, text="", origin="") == replace(second, text="", origin="")
+
+
+class Presenter(QObject):
+    # Requests to the workers (queued: they run on the workers' threads).
+    _openCatalog = Signal(int, str)
+    _ask = Signal(int, Query)
+    _fetchPage = Signal(int, int, object)
+    _warmUp = Signal()
+    _refresh = Signal()
+    _index = Signal(int, str)
+    _caption = Signal(int, object)
+    _checkModels = Signal()
+    # Control (direct connections to the workers' thread-safe gates).
+    _cancelSearch = Signal(int)
+    _cancelCaptions = Signal(int)
+    _cancelIndexing = Signal(int)
+    _pauseIndexing = Signal()
+    _resumeIndexing = Signal()
+
+    # What the window shows.
+    queryChanged = Signal(Query)
+    historyChanged = Signal(bool, bool)  # can go back, can go forward
+    facetsChanged = Signal(object)  # dict[str, list[FacetValue]]
+    message = Signal(str, str)  # text, level (info, success, error)
+    catalogChanged = Signal(str)
+    indexingChanged = Signal(IndexingState)
+    skippedChanged = Signal(object)  # list[(path, reason)]
+    captionReady = Signal(int, str)
+    modelsChecked = Signal(object)  # list of model descriptions
+    modelProblem = Signal(str)
+    emptyStateChanged = Signal(str)  # "", "indexing", "empty", "no-matches"
+    answerShown = Signal()
+
+    def __init__(self, settings: Settings, thumbnails: ThumbnailLoader) -> None:
+        super().__init__()
+        self.settings = settings
+        self.model = ResultsModel(thumbnails)
+        self.model.pageNeeded.connect(self._page_needed)
+        self.catalog: str | None = None
+        self.query = self._blank_query()
+        self.history = History()
+        self.indexing = IndexingState()
+        self.skipped: list[tuple[str, str]] = []
+        self.facets: dict[str, list[FacetValue]] = {}
+        self.library_total = 0
+        self._ids = itertools.count(1)
+        self._search_request = 0
+        self._caption_request = 0
+        self._index_request = 0
+        self._cache: OrderedDict[Query, SearchAnswer | BrowseAnswer] = OrderedDict()
+        self._last_browse_refresh = 0.0
+        self._attached = False
+
+    # -- wiring ------------------------------------------------------------------------------------------------
+    def attach(self, workers: WorkerThreads) -> None:
+        search, captions, index = workers.search.worker, workers.captions.worker, workers.index.worker
+        self._openCatalog.connect(search.open_catalog)
+        self._openCatalog.connect(captions.open_catalog)
+        self._ask.connect(search.ask)
+        self._fetchPage.connect(search.fetch_page)
+        self._warmUp.connect(search.warm_up)
+        self._refresh.connect(search.refresh)
+        self._checkModels.connect(search.check_models)
+        self._index.connect(index.index)
+        self._caption.connect(captions.caption)
+        self._cancelSearch.connect(search.cancel, DIRECT)
+        self._cancelCaptions.connect(captions.cancel, DIRECT)
+        self._cancelIndexing.connect(index.cancel, DIRECT)
+        self._pauseIndexing.connect(index.pause, DIRECT)
+        self._resumeIndexing.connect(index.resume, DIRECT)
+        search.opened.connect(self._opened)
+        search.searched.connect(self._searched)
+        search.browsed.connect(self._browsed)
+        search.paged.connect(self._paged)
+        search.models.connect(self._models)
+        captions.captioned.connect(self._captioned)
+        index.progressed.connect(self._index_progress)
+        index.finished.connect(self._index_done)
+        for worker in (search, captions, index):
+            worker.failed.connect(self._failed)
+            worker.modelProblem.connect(self.modelProblem)
+        self._attached = True
+        self._checkModels.emit()
+
+    def _next_id(self) -> int:
+        return next(self._ids)
+
+    def _blank_query(self) -> Query:
+        return Query(
+            origin="browse",
+            k=self.settings.results_count,
+            sort=self.settings.sort,
+            collapse_duplicates=self.settings.collapse_duplicates,
+        )
+
+    # -- catalog and indexing ------------------------------------------------------------------------------------
+    def open_catalog(self, folder: str, restore: Query | None = None) -> None:
+        """Switch to `folder`: the old query, filters and history go (they belong to the old catalog)."""
+        self.catalog = folder
+        self.settings.remember_catalog(folder)
+        self._cancelSearch.emit(self._search_request)
+        self._cancelCaptions.emit(self._caption_request)
+        self._cache.clear()
+        self.history.clear()
+        self.skipped = []
+        self.facets = {}
+        self.library_total = 0
+        self.model.clear()
+        self.catalogChanged.emit(folder)
+        self.skippedChanged.emit(self.skipped)
+        self.facetsChanged.emit(self.facets)
+        request = self._next_id()
+        self._openCatalog.emit(request, folder)
+        self.set_query(restore or self._blank_query())
+        self._warmUp.emit()
+        self.start_indexing()
+
+    def start_indexing(self) -> None:
+        if self.catalog is None or not self._attached:
+            return
+        self._cancelIndexing.emit(self._index_request)  # a run in progress (other catalog, or F5) stops first
+        self._index_request = self._next_id()
+        paused = self.indexing.phase == "paused"
+        self._set_indexing(IndexingState("paused" if paused else "scanning"))
+        self._index.emit(self._index_request, self.catalog)
+
+    def pause_indexing(self) -> None:
+        self._pauseIndexing.emit()
+        if self.indexing.active:
+            self._set_indexing(replace(self.indexing, phase="paused"))
+
+    def resume_indexing(self) -> None:
+        self._resumeIndexing.emit()
+        if self.indexing.phase == "paused":
+            self._set_indexing(replace(self.indexing, phase="running" if self.indexing.total else "scanning"))
+
+    def cancel_indexing(self) -> None:
+        self._cancelIndexing.emit(self._index_request)
+        self._resumeIndexing.emit()  # a paused run ends at once
+
+    def _set_indexing(self, state: IndexingState) -> None:
+        self.indexing = state
+        self.indexingChanged.emit(state)
+        self._update_empty_state()
+
+    def _index_progress(self, progress: IndexingProgress) -> None:
+        if progress.request_id != self._index_request:
+            return
+        phase = "paused" if self.indexing.phase == "paused" else "running"
+        self._set_indexing(
+            IndexingState(
+                phase, progress.done, progress.total, progress.failed, progress.rate, progress.eta_seconds, ""
+            )
+        )
+        now = time.monotonic()
+        if self.query.browsing and now - self._last_browse_refresh > BROWSE_REFRESH_SECONDS:
+            self._last_browse_refresh = now  # photos appear in the library as they are indexed
+            self._cache.clear()
+            self._run(self.query, keep_position=True)
+
+    def _index_done(self, done: IndexingDone) -> None:
+        if done.request_id != self._index_request:
+            return
+        if done.cancelled:
+            summary = f"Indexing cancelled: {done.indexed} of {done.to_index} photos read"
+            phase = "cancelled"
+        else:
+            changes = f"{done.new} new, {done.changed} changed, {done.removed} removed"
+            summary = f"Up to date: {changes}"
+            phase = "done"
+        self._set_indexing(IndexingState(phase, done.indexed, done.to_index, done.failed_now, summary=summary))
+        self.skipped = done.skipped
+        self.skippedChanged.emit(self.skipped)
+        self._cache.clear()
+        self._refresh.emit()  # the search index catches up (rebuilt if much changed) …
+        self._run(self.query, keep_position=True)  # … then the current question is asked again: new items, filters
+
+    def _opened(self, opened: CatalogOpened) -> None:
+        if opened.folder != self.catalog:
+            return
+        self.skipped = opened.skipped
+        self.skippedChanged.emit(self.skipped)
+
+    # -- asking ---------------------------------------------------------------------------------------------------
+    def set_query(self, query: Query, *, record: bool = True) -> None:
+        """Show the answer to `query` (from the cache when Back/Forward or a repeat asks again)."""
+        self.query = query
+        if record:
+            self.history.push(query)
+        self._remember_session()
+        self.queryChanged.emit(query)
+        self.historyChanged.emit(self.history.can_go(-1), self.history.can_go(1))
+        self._run(query)
+
+    def _run(self, query: Query, keep_position: bool = False) -> None:
+        if self.catalog is None:
+            return
+        if not query.browsing and not keep_position:
+            self.message.emit("Searching…", "info")
+        self._cancelSearch.emit(self._search_request)
+        self._search_request = self._next_id()
+        cached = self._cache.get(query)
+        if cached is not None:
+            self._cache.move_to_end(query)
+            self._show(replace(cached, request_id=self._search_request))
+            return
+        self.model.keep_position = keep_position
+        self._ask.emit(self._search_request, query)
+
+    def ask_images(self, images: list[QueryImage], origin: str) -> None:
+        if images:
+            self.set_query(replace(self.query, images=tuple(images), item_ids=(), origin=origin))
+
+    def more_like(self, results: list[SearchResult]) -> None:
+        images = [QueryImage(path=r.path, label=display_name(r), item_id=r.item_id) for r in results]
+        self.ask_images(images, "more-like-this")
+
+    def set_region(self, position: int, region: Region | None) -> None:
+        images = list(self.query.images)
+        if not 0 <= position < len(images):
+            return
+        images[position] = images[position].with_region(region)
+        origin = self.query.origin.removesuffix("+region") + ("+region" if region is not None else "")
+        self.set_query(replace(self.query, images=tuple(images), origin=origin))
+
+    def remove_image(self, position: int) -> None:
+        images = [image for index, image in enumerate(self.query.images) if index != position]
+        self.set_query(replace(self.query, images=tuple(images), origin=self.query.origin if images else "browse"))
+
+    def clear_images(self) -> None:
+        """Back to browsing the library (filters and text stay)."""
+        if self.query.images or self.query.item_ids:
+            self.set_query(replace(self.query, images=(), item_ids=(), origin="browse"))
+
+    def set_filters(self, filters: tuple[tuple[str, str], ...]) -> None:
+        if filters != self.query.filters:
+            self.set_query(replace(self.query, filters=filters))
+
+    def clear_filters(self) -> None:
+        if self.query.filters or self.query.text:
+            self.set_query(replace(self.query, filters=(), text=""))
+
+    def set_text(self, text: str) -> None:
+        if text.strip() != self.query.text:
+            self.set_query(replace(self.query, text=text.strip()))
+
+    def set_sort(self, sort: str) -> None:
+        self.settings.sort = sort
+        if sort != self.query.sort:
+            self.set_query(replace(self.query, sort=sort))
+
+    def set_count(self, count: int) -> None:
+        self.settings.results_count = count
+        if count != self.query.k:
+            self.set_query(replace(self.query, k=count), record=False)
+
+    def set_collapse(self, collapse: bool) -> None:
+        self.settings.collapse_duplicates = collapse
+        if collapse != self.query.collapse_duplicates:
+            self.set_query(replace(self.query, collapse_duplicates=collapse), record=False)
+
+    def go(self, step: int) -> None:
+        """Back (-1) or Forward (+1)."""
+        query = self.history.go(step)
+        if query is not None:
+            self.set_query(query, record=False)
+
+    # -- answers -------------------------------------------------------------------------------------------------
+    def _searched(self, answer: SearchAnswer) -> None:
+        if answer.request_id == self._search_request:
+            self._remember(answer)
+            self._show(answer)
+
+    def _browsed(self, answer: BrowseAnswer) -> None:
+        if answer.request_id == self._search_request:
+            self._remember(answer)
+            self._show(answer)
+
+    def _remember(self, answer: SearchAnswer | BrowseAnswer) -> None:
+        self._cache[answer.query] = answer
+        while len(self._cache) > CACHED_ANSWERS:
+            self._cache.popitem(last=False)
+
+    def _show(self, answer: SearchAnswer | BrowseAnswer) -> None:
+        if isinstance(answer, BrowseAnswer):
+            self.library_total = answer.view.total
+            self.model.set_library(answer.request_id, answer.view.item_ids, answer.first_page)
+            self.facets = answer.view.facets
+            count = len(answer.view.item_ids)
+            narrowed = answer.query.filters or answer.query.text
+            self.message.emit(
+                f"{count} of {answer.view.total} items" if narrowed else f"{count} items in the catalog", "info"
+            )
+        else:
+            self.model.set_results(answer.request_id, answer.results)
+            self.facets = answer.facets
+            folded = sum(len(r.duplicates) for r in answer.results)
+            extra = f" ({folded} near-duplicates folded)" if folded else ""
+            self.message.emit(f"{len(answer.results)} similar items{extra}", "success" if answer.results else "info")
+        self.facetsChanged.emit(self.facets)
+        self._update_empty_state()
+        self.answerShown.emit()
+
+    def _paged(self, page: PageAnswer) -> None:
+        self.model.add_page(page.request_id, page.offset, page.results)
+
+    def _page_needed(self, request_id: int, offset: int, item_ids: object) -> None:
+        if request_id == self.model.request_id and isinstance(item_ids, list):
+            self._fetchPage.emit(request_id, offset, item_ids)
+
+    def _update_empty_state(self) -> None:
+        if self.catalog is None or self.model.rowCount() > 0:
+            state = ""
+        elif self.query.filters or self.query.text:
+            state = "no-matches"
+        elif self.indexing.active:
+            state = "indexing"
+        else:
+            state = "empty" if self.query.browsing else "no-matches"
+        self.emptyStateChanged.emit(state)
+
+    # -- captions ------------------------------------------------------------------------------------------------
+    def caption_rows(self, visible: list[int]) -> None:
+        """Ask for captions: the shown tiles first, then (for a search) the rest of the results."""
+        if not self.settings.captions or not self._attached:
+            return
+        rows = list(visible)
+        if not self.model.browsing:
+            rows += [row for row in range(self.model.rowCount()) if row not in set(visible)]
+        wanted = self.model.uncaptioned(rows)
+        if not wanted:
+            return
+        self._cancelCaptions.emit(self._caption_request)
+        self._caption_request = self._next_id()
+        self._caption.emit(self._caption_request, wanted)
+
+    def stop_captions(self) -> None:
+        self._cancelCaptions.emit(self._caption_request)
+
+    def _captioned(self, ready: CaptionReady) -> None:
+        self.model.set_caption(ready.item_id, ready.caption)  # any request's caption is a valid caption
+        self.captionReady.emit(ready.item_id, ready.caption)
+
+    # -- the rest ------------------------------------------------------------------------------------------------
+    def _failed(self, request_id: int, text: str) -> None:
+        if request_id == self._index_request:
+            self._set_indexing(IndexingState("failed", summary=text))
+        self.message.emit(text, "error")
+
+    def _models(self, checked: ModelsChecked) -> None:
+        self.modelsChecked.emit(checked.models)
+
+    def _remember_session(self) -> None:
+        """The query is saved with the settings, so the next launch comes back to it (file images only: pasted
+        pictures are not kept)."""
+        query = self.query
+        self.settings.session = {
+            "catalog": self.catalog,
+            "images": [
+                {"path": str(i.path), "item_id": i.item_id, "region": _region_list(i.region)}
+                for i in query.images
+                if i.path is not None
+            ],
+            "filters": [list(pair) for pair in query.filters],
+            "text": query.text,
+        }
+
+    def restored_query(self, folder: str) -> Query | None:
+        """The query of the last session, if it was on this catalog."""
+        session: dict[str, Any] = self.settings.session or {}
+        if session.get("catalog") != folder:
+            return None
+        images = []
+        for entry in session.get("images", []):
+            path = Path(str(entry.get("path")))
+            if path.is_file():
+                region = entry.get("region")
+                item_id = entry.get("item_id")
+                images.append(
+                    QueryImage(
+                        path=path,
+                        label=path.name,
+                        item_id=item_id if isinstance(item_id, int) else None,
+                        region=Region(*region) if isinstance(region, list) and len(region) == 4 else None,
+                    )
+                )
+        filters = tuple(
+            (str(pair[0]), str(pair[1]))
+            for pair in session.get("filters", [])
+            if isinstance(pair, list) and len(pair) == 2
+        )
+        return replace(
+            self._blank_query(),
+            images=tuple(images),
+            origin="restored" if images else "browse",
+            filters=filters,
+            text=str(session.get("text", "")),
+        )
+
+
+def _region_list(region: Region | None) -> list[float] | None:
+    return None if region is None else [region.left, region.top, region.width, region.height]

@@ -1,0 +1,135 @@
+"""The status bar's two parts: messages with a level (information in the palette's text colour, success and
+errors in colours readable on light and dark palettes alike), and indexing (progress, rate and time left,
+Paused, Pause/Resume, Cancel, "Resume indexing" after a cancel, skipped files)."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QSizePolicy, QWidget
+
+from fashion_desktop.ui.colours import message_colour
+from fashion_desktop.ui.presenter import IndexingState
+
+log = logging.getLogger("fashion_desktop.ui")
+
+
+class MessageLabel(QLabel):
+    """The one place messages are shown; each message sets its own colour, so a success after an error is not
+    red. Errors stay longer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.level = "info"
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._timer = QTimer(self, singleShot=True)
+        self._timer.timeout.connect(self.clear)
+
+    def show_message(self, text: str, level: str) -> None:
+        if level == "error":
+            log.warning("shown to the user: %s", text)
+        self.level = level
+        self._apply_colour()
+        self.setText(text)
+        self.setToolTip(text)
+        self._timer.start(20000 if level == "error" else 10000)
+
+    def _apply_colour(self) -> None:
+        palette = self.palette()
+        parent = self.parentWidget()
+        palette.setColor(QPalette.ColorRole.WindowText, message_colour(self.level, (parent or self).palette()))
+        self.setPalette(palette)
+        font = self.font()
+        font.setBold(self.level == "error")
+        self.setFont(font)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            self._apply_colour()
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds > 90 else f"{seconds:.0f} s"
+
+
+class IndexingStatus(QWidget):
+    pauseRequested = Signal()
+    resumeRequested = Signal()
+    cancelRequested = Signal()
+    reindexRequested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = IndexingState()
+        self.skipped: list[tuple[str, str]] = []
+        self.label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumWidth(140)
+        self.pause = QPushButton("Pause")
+        self.pause.clicked.connect(self._pause_clicked)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.clicked.connect(self.cancelRequested)
+        self.resume_indexing = QPushButton("Resume indexing")
+        self.resume_indexing.clicked.connect(self.reindexRequested)
+        self.skipped_button = QPushButton(flat=True)
+        self.skipped_button.clicked.connect(self.show_skipped)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.skipped_button, self.label, self.progress, self.pause, self.cancel, self.resume_indexing):
+            row.addWidget(widget)
+        self.show_state(self.state)
+
+    def show_state(self, state: IndexingState) -> None:
+        self.state = state
+        active = state.active
+        for widget in (self.progress, self.pause, self.cancel):
+            widget.setVisible(active)
+        self.resume_indexing.setVisible(state.phase == "cancelled")
+        self.pause.setText("Resume" if state.phase == "paused" else "Pause")
+        if state.phase == "scanning":
+            self.progress.setRange(0, 0)
+            self.label.setText("Looking for new and changed photos…")
+        elif state.phase in ("running", "paused"):
+            self.progress.setRange(0, max(state.total, 1))
+            self.progress.setValue(state.done)
+            if state.phase == "paused":
+                self.label.setText(f"Indexing paused at {state.done}/{state.total}")
+            else:
+                left = f", {duration(state.eta_seconds)} left" if state.eta_seconds else ""
+                self.label.setText(f"Indexing {state.done}/{state.total} · {state.rate:.1f}/s{left}")
+        else:
+            self.label.setText(state.summary)
+        self._show_skipped_count(state.failed if active else 0)
+
+    def set_skipped(self, skipped: list[tuple[str, str]]) -> None:
+        self.skipped = list(skipped)
+        self._show_skipped_count(self.state.failed if self.state.active else 0)
+
+    def _show_skipped_count(self, found_now: int) -> None:
+        count = max(len(self.skipped), found_now)
+        self.skipped_button.setText(f"{count} skipped")
+        self.skipped_button.setVisible(count > 0)
+
+    def _pause_clicked(self) -> None:
+        if self.state.phase == "paused":
+            self.resumeRequested.emit()
+        else:
+            self.pauseRequested.emit()
+
+    def show_skipped(self) -> None:
+        lines = [f"{path}: {reason}" for path, reason in self.skipped[:500]]
+        if len(self.skipped) > 500:
+            lines.append(f"… and {len(self.skipped) - 500} more")
+        if self.state.active:
+            running = f"Indexing is running: {self.state.failed} file(s) skipped so far in this run."
+            lines.insert(
+                0, running + (" Known from earlier runs:" if self.skipped else " The list follows when it ends.")
+            )
+        text = "\n".join(lines) or "Every photo in this catalog could be read."
+        box = QMessageBox(QMessageBox.Icon.Information, "Skipped files", text, parent=self.window())
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.open()
