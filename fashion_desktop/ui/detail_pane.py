@@ -47,16 +47,18 @@ def selectable(label: QLabel) -> QLabel:
     return label
 
 
-class DetailPane(QScrollArea):
+class DetailPane(QWidget):
     moreLikeThis = Signal()
     problem = Signal(str)  # an action could not be done: said in the status bar
 
     def __init__(self, loader: ThumbnailLoader) -> None:
         super().__init__()
         self.loader = loader
-        self.setWidgetResizable(True)
         self.setMinimumWidth(230)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.area = QScrollArea()
+        self.area.setWidgetResizable(True)
+        self.area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.result: SearchResult | None = None
         self.caption_text: str | None = None
         self.title = selectable(QLabel())
@@ -105,9 +107,12 @@ class DetailPane(QScrollArea):
                 layout.addWidget(content)
             else:
                 layout.addLayout(content)
-        layout.addLayout(grid)
         layout.addStretch(1)
-        self.setWidget(body)
+        self.area.setWidget(body)
+        outer = QVBoxLayout(self)  # the actions stay in sight below the scrolling details
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.area, 1)
+        outer.addLayout(grid)
         loader.loaded.connect(self._preview_loaded)
         self.show_result(None)
 
@@ -154,7 +159,7 @@ class DetailPane(QScrollArea):
         if image.isNull():
             self.preview.setText("Preview unavailable")
             return
-        width = max(self.viewport().width() - 24, 160)
+        width = max(self.area.viewport().width() - 24, 160)
         pixmap = QPixmap.fromImage(image)
         scaled = pixmap.scaled(
             QSize(width, 360), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation

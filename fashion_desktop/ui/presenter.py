@@ -92,7 +92,9 @@ class History:
 
 
 def _only_text_differs(first: Query, second: Query) -> bool:
-    return first.text != second.text and replace(first, text="", origin="") == replace(second, text="", origin="")
+    """Typing on (both have words): one step. Words added to a query without any are a step of their own."""
+    same_rest = replace(first, text="", origin="") == replace(second, text="", origin="")
+    return bool(first.text and second.text) and first.text != second.text and same_rest
 
 
 class Presenter(QObject):
@@ -145,6 +147,8 @@ class Presenter(QObject):
         self._cache: OrderedDict[Query, SearchAnswer | BrowseAnswer] = OrderedDict()
         self._last_browse_refresh = 0.0
         self._attached = False
+        self.waiting = False  # a question is out and its answer not shown yet
+        self.paused = False  # indexing held by the stylist (also a run that has not started yet)
 
     # -- wiring ------------------------------------------------------------------------------------------------
     def attach(self, workers: WorkerThreads) -> None:
@@ -215,23 +219,24 @@ class Presenter(QObject):
             return
         self._cancelIndexing.emit(self._index_request)  # a run in progress (other catalog, or F5) stops first
         self._index_request = self._next_id()
-        paused = self.indexing.phase == "paused"
-        self._set_indexing(IndexingState("paused" if paused else "scanning"))
+        self._set_indexing(IndexingState("paused" if self.paused else "scanning"))
         self._index.emit(self._index_request, self.catalog)
 
     def pause_indexing(self) -> None:
+        self.paused = True
         self._pauseIndexing.emit()
         if self.indexing.active:
             self._set_indexing(replace(self.indexing, phase="paused"))
 
     def resume_indexing(self) -> None:
+        self.paused = False
         self._resumeIndexing.emit()
         if self.indexing.phase == "paused":
             self._set_indexing(replace(self.indexing, phase="running" if self.indexing.total else "scanning"))
 
     def cancel_indexing(self) -> None:
         self._cancelIndexing.emit(self._index_request)
-        self._resumeIndexing.emit()  # a paused run ends at once
+        self.resume_indexing()  # a paused run ends at once; the next one is not held
 
     def _set_indexing(self, state: IndexingState) -> None:
         self.indexing = state
@@ -241,7 +246,7 @@ class Presenter(QObject):
     def _index_progress(self, progress: IndexingProgress) -> None:
         if progress.request_id != self._index_request:
             return
-        phase = "paused" if self.indexing.phase == "paused" else "running"
+        phase = "paused" if self.paused else "running"
         self._set_indexing(
             IndexingState(
                 phase, progress.done, progress.total, progress.failed, progress.rate, progress.eta_seconds, ""
@@ -300,6 +305,7 @@ class Presenter(QObject):
             self._show(replace(cached, request_id=self._search_request))
             return
         self.model.keep_position = keep_position
+        self.waiting = True
         self._ask.emit(self._search_request, query)
 
     def ask_images(self, images: list[QueryImage], origin: str) -> None:
@@ -377,6 +383,7 @@ class Presenter(QObject):
             self._cache.popitem(last=False)
 
     def _show(self, answer: SearchAnswer | BrowseAnswer) -> None:
+        self.waiting = False
         if isinstance(answer, BrowseAnswer):
             self.library_total = answer.view.total
             self.model.set_library(answer.request_id, answer.view.item_ids, answer.first_page)
@@ -438,6 +445,8 @@ class Presenter(QObject):
 
     # -- the rest ------------------------------------------------------------------------------------------------
     def _failed(self, request_id: int, text: str) -> None:
+        if request_id == self._search_request:
+            self.waiting = False
         if request_id == self._index_request:
             self._set_indexing(IndexingState("failed", summary=text))
         self.message.emit(text, "error")
