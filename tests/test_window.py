@@ -306,7 +306,7 @@ def test_back_forward_with_filters_and_text(qtbot: QtBot, window: MainWindow, ca
 def test_back_to_a_cached_query_needs_no_worker(qtbot: QtBot, window: MainWindow, catalog: Path) -> None:
     ask(qtbot, window, lambda: drag(window.view.viewport(), file_mime(catalog / "item0.jpg")))
     first = window.results.item_ids()
-    ask(qtbot, window, lambda: drag(window.view.viewport(), file_mime(catalog / "item5.jpg")))
+    ask(qtbot, window, lambda: drag(window.view.viewport(), file_mime(catalog / "bags" / "item5.jpg")))
     assert window.workers is not None
     window.workers.search.worker.gate.pause()  # the worker would be too late: the cache answers
     try:
@@ -523,6 +523,7 @@ def test_pause_shown_and_cancel_counts_and_resume(qtbot: QtBot, app_paths: AppPa
     window.close()
 
 
+@pytest.mark.qt_log_ignore("does not support QPlatformServices")  # offscreen Qt has no desktop services
 def test_open_and_reveal_say_when_they_cannot(
     qtbot: QtBot, window: MainWindow, catalog: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

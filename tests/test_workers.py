@@ -1,16 +1,19 @@
-"""Workers on their own threads: signals, failures as messages, cancellation between batches."""
+"""Workers on their own threads: typed answers carrying the request id, failures as messages, one cancellation
+gate (cancel, pause, resume as direct signals), one ResNet session shared by the search and indexing workers."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import Q_ARG, QMetaObject, QObject, Qt, Signal, SignalInstance, Slot
+from PySide6.QtCore import QObject, Qt, Signal, SignalInstance, Slot
 from pytestqt.qtbot import QtBot
 
 from fashion_desktop.catalog.query import Query, QueryImage
 from fashion_desktop.paths import AppPaths
-from fashion_desktop.workers.base import WorkerThread
-from fashion_desktop.workers.engine import IndexWorker, SearchWorker
+from fashion_desktop.workers.base import RequestGate
+from fashion_desktop.workers.engine import WorkerThreads
+from fashion_desktop.workers.messages import BrowseAnswer, IndexingDone, IndexingProgress, SearchAnswer
 from tests.images import gradient
 
 
@@ -24,8 +27,15 @@ class Relay(QObject):
         self.got.emit(value)
 
 
-class Sender(QObject):
-    ask = Signal(object)
+class Requests(QObject):
+    """Stands in for the presenter: requests as queued signals, control as direct ones."""
+
+    index = Signal(int, str)
+    open = Signal(int, str)
+    ask = Signal(int, Query)
+    cancel = Signal(int)
+    pause = Signal()
+    resume = Signal()
 
 
 def relay(signal: SignalInstance) -> Relay:
@@ -41,49 +51,95 @@ def make_catalog(root: Path, count: int) -> Path:
     return root
 
 
-def test_index_worker_reports_progress_and_can_be_cancelled(qtbot: QtBot, app_paths: AppPaths, tmp_path: Path) -> None:
+def test_gate_cancels_up_to_an_id_and_releases_a_pause() -> None:
+    gate = RequestGate()
+    gate.pause()
+    released = threading.Event()
+
+    def job() -> None:
+        gate.wait_while_paused(5)
+        released.set()
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    assert not released.wait(0.2), "paused: the job waits"
+    gate.cancel(4)
+    assert not released.wait(0.2) and gate.is_cancelled(4) and not gate.is_cancelled(5)
+    gate.cancel(5)
+    thread.join(5)
+    assert released.is_set() and gate.paused, "a cancel releases the job but the pause stays for the next one"
+
+
+def test_index_worker_pause_before_start_then_cancel(qtbot: QtBot, app_paths: AppPaths, tmp_path: Path) -> None:
+    """Pause sent before the run starts holds the run (it used to be lost); cancel ends it; the answer says how
+    many of how many were read and carries the request id."""
     catalog = make_catalog(tmp_path / "catalog", 70)
-    running = WorkerThread(IndexWorker(app_paths), "indexing")
-    worker = running.worker
-    seen: list[tuple[int, int]] = []
-
-    def cancel_after_first_batch(done: int, total: int) -> None:  # runs on the worker thread (direct connection)
-        seen.append((done, total))
-        worker.control.cancel()
-
-    worker.progress.connect(cancel_after_first_batch, Qt.ConnectionType.DirectConnection)
-    results = relay(worker.result)
+    workers = WorkerThreads(app_paths, None)
+    worker = workers.index.worker
+    requests = Requests()
+    requests.index.connect(worker.index)
+    requests.cancel.connect(worker.cancel, Qt.ConnectionType.DirectConnection)
+    requests.pause.connect(worker.pause, Qt.ConnectionType.DirectConnection)
+    requests.resume.connect(worker.resume, Qt.ConnectionType.DirectConnection)
+    progress: list[IndexingProgress] = []
+    worker.progressed.connect(progress.append, Qt.ConnectionType.DirectConnection)
+    finished = relay(worker.finished)
     try:
-        with qtbot.waitSignal(results.got, timeout=60000) as outcome:  # the slot runs on the worker thread
-            QMetaObject.invokeMethod(worker, "index", Qt.ConnectionType.QueuedConnection, Q_ARG(str, str(catalog)))
-        report = outcome.args[0]
-        assert report.cancelled and seen[0] == (32, 70) and len(seen) == 1
+        requests.pause.emit()
+        with qtbot.waitSignal(finished.got, timeout=60000) as outcome:
+            requests.index.emit(7, str(catalog))
+            qtbot.wait(500)
+            assert progress == [], "held before the first batch"
+            requests.cancel.emit(7)
+        done = outcome.args[0]
+        assert isinstance(done, IndexingDone) and done.request_id == 7 and done.cancelled and done.indexed == 0
+        requests.resume.emit()
+        with qtbot.waitSignal(finished.got, timeout=60000) as outcome:
+            requests.index.emit(8, str(catalog))
+        done = outcome.args[0]
+        assert done.request_id == 8 and not done.cancelled and done.indexed == done.to_index == 70
+        assert progress and all(p.request_id == 8 for p in progress) and progress[-1].done == 70
     finally:
-        running.stop()
-    assert not running.thread.isRunning()
+        workers.stop()
+    assert not any(t.thread.isRunning() for t in workers.all())
 
 
-def test_search_worker_failures_become_messages(qtbot: QtBot, app_paths: AppPaths, tmp_path: Path) -> None:
-    running = WorkerThread(SearchWorker(app_paths), "search")
-    worker = running.worker
-    failures, opened = relay(worker.failed), relay(worker.catalogOpened)
+def test_search_worker_answers_typed_and_failures_become_messages(
+    qtbot: QtBot, app_paths: AppPaths, tmp_path: Path
+) -> None:
+    workers = WorkerThreads(app_paths, None)
+    search = workers.search.worker
+    requests = Requests()
+    requests.open.connect(search.open_catalog)
+    requests.ask.connect(search.ask)
+    requests.index.connect(workers.index.worker.index)
+    requests.cancel.connect(search.cancel, Qt.ConnectionType.DirectConnection)
+    failures, browsed, searched = relay(search.failed), relay(search.browsed), relay(search.searched)
+    finished = relay(workers.index.worker.finished)
     try:
-        with qtbot.waitSignal(failures.got, timeout=10000) as failure:
-            QMetaObject.invokeMethod(
-                worker, "open_catalog", Qt.ConnectionType.QueuedConnection, Q_ARG(str, str(tmp_path / "missing"))
-            )
-        assert "catalog folder not found" in failure.args[0]
-        catalog = make_catalog(tmp_path / "catalog", 3)
-        with qtbot.waitSignal(opened.got, timeout=10000):
-            QMetaObject.invokeMethod(
-                worker, "open_catalog", Qt.ConnectionType.QueuedConnection, Q_ARG(str, str(catalog))
-            )
+        with qtbot.waitSignal(failures.got, timeout=10000):
+            requests.open.emit(1, str(tmp_path / "missing"))
+        catalog = make_catalog(tmp_path / "catalog", 4)
+        with qtbot.waitSignal(finished.got, timeout=60000):
+            requests.index.emit(2, str(catalog))
+        requests.open.emit(3, str(catalog))
+        with qtbot.waitSignal(browsed.got, timeout=10000) as answer:
+            requests.ask.emit(4, Query(origin="browse"))
+        view = answer.args[0]
+        assert isinstance(view, BrowseAnswer) and view.request_id == 4 and len(view.view.item_ids) == 4
+        assert len(view.first_page) == 4
+        requests.cancel.emit(5)  # cancelled before it is asked: never answered
+        with qtbot.waitSignal(searched.got, timeout=10000) as answer:
+            requests.ask.emit(5, Query(images=(QueryImage(path=catalog / "p0.png"),), k=2))
+            requests.ask.emit(6, Query(images=(QueryImage(path=catalog / "p1.png"),), k=2))
+        found = answer.args[0]
+        assert isinstance(found, SearchAnswer) and found.request_id == 6 and len(found.results) == 2
         broken = tmp_path / "broken.jpg"
         broken.write_bytes(b"\xff\xd8 nope")
-        sender = Sender()
-        sender.ask.connect(worker.search)  # queued: the worker lives on its own thread
         with qtbot.waitSignal(failures.got, timeout=10000) as failure:
-            sender.ask.emit(Query(images=(QueryImage(path=broken),)))
-        assert failure.args[0].startswith("Search failed")
+            requests.ask.emit(7, Query(images=(QueryImage(path=broken),)))
+        assert failure.args[0] == 7 or failure.args[0].startswith("Search failed")
+        assert search._catalog is not None and search._catalog.embedder is workers.embedder.get()
+        assert workers.index.worker.embedder is workers.search.worker.embedder, "one ResNet session for both"
     finally:
-        running.stop()
+        workers.stop()

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from fashion_desktop.catalog.query import QueryImage, Region
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
 
-CHIP = 56
+CHIP = 48
 HINT = "Drop images anywhere in the window, paste with Ctrl+V or open with Ctrl+O — or browse the library below."
 REGION_PIXELS = 720  # the region editor's picture
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from fashion_desktop.ui.results_model import CaptionRole, DuplicatesRole, NameRole, ScoreRole, similarity_percent
 
-PADDING = 6
+PADDING = 5
 
 
 class ResultDelegate(QStyledItemDelegate):
@@ -19,7 +19,7 @@ class ResultDelegate(QStyledItemDelegate):
 
     def tile_size(self, font: QFont) -> QSize:
         line = QFontMetrics(font).lineSpacing()
-        return QSize(self.side + 2 * PADDING + 4, self.side + 2 * PADDING + 3 * line + 8)
+        return QSize(self.side + 2 * PADDING, self.side + 2 * PADDING + 3 * line + 8)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return self.tile_size(option.font)

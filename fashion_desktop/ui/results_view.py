@@ -106,7 +106,7 @@ class ResultsView(QListView):
 
     def _fit_grid(self) -> None:
         """As many tiles across as fit, the spare width shared among them: the grid uses the full width."""
-        tile = self.delegate.tile_size(self.font()) + QSize(4, 4)
+        tile = self.delegate.tile_size(self.font()) + QSize(2, 2)
         width = self.viewport().width() - 2
         columns = max(1, width // tile.width())
         grid = QSize(max(tile.width(), width // columns), tile.height())
