@@ -8,7 +8,7 @@ packages=(libgl1 libegl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libd
   libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xfixes0 libxcb-sync1 libxcb-xkb1
   libxkbcommon-x11-0 libx11-xcb1)
 if [ "${1:-}" = "test" ]; then
-  packages+=(poppler-utils)
+  packages+=(poppler-utils xdotool)  # xdotool: the real window's drag-and-drop test
 fi
 missing=()
 for package in "${packages[@]}"; do

@@ -1,4 +1,6 @@
-"""The real window on a virtual X screen (Xvfb): search the sample catalog and look at the screenshot."""
+"""The real window on a virtual X screen (Xvfb), driven as a stylist would: the library before any query, a real
+drag-and-drop from another X client onto the middle of the grid, quick-look, and 800×600; the screenshots are
+checked for pictures where tiles are."""
 
 from __future__ import annotations
 
@@ -16,38 +18,46 @@ from PIL import Image
 from tests.support import REPO
 
 
+def pictures_in(shot: Path, tiles: list[list[int]]) -> list[float]:
+    """Contrast inside each tile's picture area (a blank or placeholder tile is flat)."""
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
+    return [float(pixels[top + 6 : top + w - 10, left + 6 : left + w - 6].std()) for left, top, w, _ in tiles]
+
+
 @pytest.mark.slow
-def test_real_window_shows_the_results(models_env: Path, tmp_path: Path) -> None:
-    assert shutil.which("xvfb-run"), "xvfb-run missing: scripts/system-deps.sh installs it"
-    shot = tmp_path / "window.png"
+def test_real_window_browse_drop_quick_look_and_small(models_env: Path, tmp_path: Path) -> None:
+    assert shutil.which("xvfb-run") and shutil.which("xdotool"), "scripts/system-deps.sh installs xvfb and xdotool"
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     result = subprocess.run(
         [
             "xvfb-run",
             "-a",
             "-s",
-            "-screen 0 1400x900x24",
+            "-screen 0 1280x860x24",
             sys.executable,
             str(REPO / "tests" / "window_screenshot.py"),
-            str(shot),
+            str(tmp_path),
         ],
         capture_output=True,
         text=True,
         env=env,
-        timeout=240,
+        timeout=300,
         cwd=REPO,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     state = json.loads(result.stdout.strip().splitlines()[-1])
     assert "error" not in state, state
-    assert state["rows"] == 8 and state["banner"] is True
-    pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
-    assert pixels.std() > 20, "the screenshot is blank"
-    x, y, width, height = state["viewport"]
-    grid = pixels[y : y + height, x : x + width]
-    tiles = state["tiles"]
-    assert len(tiles) == 8, "all eight result tiles fit the grid and are visible"
-    for left, top, w, h in tiles:
-        tile = pixels[top : top + h, left : left + w]
-        assert tile.std() > 15, f"tile at {left},{top} shows no picture"
-    assert grid.std() > 20
+    browse = state["browse"]
+    assert browse["browsing"] and browse["rows"] == 68 and browse["message"] == "68 items in the catalog"
+    assert len(browse["tiles"]) >= 12 and min(pictures_in(tmp_path / "browse.png", browse["tiles"])) > 15
+    assert state["drag"] == ["drag finished 1"], "the drop from another program was accepted"
+    results = state["results"]
+    assert results["origin"] == "drop" and results["query"][0].endswith("noto-handbag.jpg") and results["chips"] == 1
+    assert results["rows"] == 12 and min(pictures_in(tmp_path / "results.png", results["tiles"])) > 15
+    left, top, width, height = state["quicklook"]
+    assert width > 300 and height > 300
+    look = np.asarray(Image.open(tmp_path / "quicklook.png").convert("L"), dtype=np.float32)
+    assert look[top : top + height, left : left + width].std() > 15
+    small = state["small"]
+    assert small["size"] == [800, 600] and all(small["controls"].values()), small["controls"]
+    assert small["cut"] == [] and small["text box width"] >= 150 and len(small["tiles"]) >= 6

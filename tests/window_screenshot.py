@@ -1,103 +1,193 @@
-"""Run the real window (under Xvfb), search the sample catalog, save a screenshot, print what is on screen.
+"""Run the real window (under Xvfb) on the sample catalog as a stylist would, take screenshots, print what is on
+screen as one JSON line: the browse view before any query, a real drag-and-drop from another X client onto the
+middle of the grid and its results, quick-look, and the window at 800×600.
 
-Used by tests/test_real_window.py and to make the README's screenshot:
-    xvfb-run -a -s "-screen 0 1400x900x24" python tests/window_screenshot.py docs/screenshot.png
+Used by tests/test_real_window.py, and to make the README's screenshots:
+    xvfb-run -a -s "-screen 0 1280x860x24" python tests/window_screenshot.py docs
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QTimer
+from PySide6.QtCore import QPoint, QRect, QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fashion_desktop import logs  # noqa: E402
 from fashion_desktop.app.environment import app_paths  # noqa: E402
-from fashion_desktop.catalog.query import QueryImage  # noqa: E402
 from fashion_desktop.settings import Settings  # noqa: E402
 from fashion_desktop.ui.main_window import MainWindow  # noqa: E402
-from fashion_desktop.ui.results_model import CaptionRole, ItemIdRole  # noqa: E402
+from fashion_desktop.ui.results_model import CaptionRole  # noqa: E402
 from fashion_desktop.workers.engine import WorkerThreads  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+DROPPED = ("noto", "noto-handbag.jpg")
+
+
+def real_drag(target: QPoint, files: list[Path], report: list[str]) -> None:
+    """Drag `files` from another X client onto `target` (screen coordinates) with xdotool, as a person would."""
+    source = subprocess.Popen(
+        [sys.executable, str(HERE / "xdnd_source.py"), *map(str, files)], stdout=subprocess.PIPE, text=True
+    )
+    time.sleep(2.5)
+
+    def xdotool(*args: object) -> None:
+        subprocess.run(["xdotool", *map(str, args)], check=True)
+
+    xdotool("mousemove", 80, 60, "sleep", 0.3, "mousedown", 1, "sleep", 0.3)
+    for step in range(1, 9):
+        xdotool("mousemove", 80 + (target.x() - 80) * step // 8, 60 + (target.y() - 60) * step // 8)
+        time.sleep(0.15)
+    xdotool("sleep", 0.5, "mouseup", 1)
+    try:
+        out, _ = source.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        source.kill()
+        out, _ = source.communicate()
+    report.append(out.strip())
+
+
+def global_rect(widget: QWidget, rect: QRect | None = None) -> list[int]:
+    area = rect if rect is not None else widget.rect()
+    top_left = widget.mapToGlobal(area.topLeft())
+    return [top_left.x(), top_left.y(), area.width(), area.height()]
 
 
 def main(out: Path) -> None:
     paths = app_paths()  # the test sets the data directory and the models in the environment
     logs.setup(paths.log_file)
     app = QApplication(sys.argv[:1])
-    window = MainWindow(Settings(results_count=8), paths, paths.sample_catalog)
-    window.resize(1360, 860)
+    window = MainWindow(Settings(results_count=12), paths, paths.sample_catalog)
+    window.move(0, 0)
+    window.resize(1280, 860)
     window.show()
     window.attach_workers(WorkerThreads(paths, None))
     state: dict[str, object] = {}
-    answers: list[int] = []  # result counts shown since the search was asked
-    window.results.modelReset.connect(lambda: answers.append(window.results.rowCount()))
-    thumbnails: set[object] = set()  # keys (item ids) whose thumbnail has been decoded
+    thumbnails: set[object] = set()
 
     def thumbnail_loaded(key: object, image: QImage) -> None:
-        if not image.isNull():
-            thumbnails.add(key)
+        if isinstance(key, tuple) and key[0] == "tile" and not image.isNull():
+            thumbnails.add(key[2])
 
     window.thumbnails.loaded.connect(thumbnail_loaded)
-    tries = [0]
+    deadline = [time.monotonic() + 180]
 
-    def wait(condition: Callable[[], bool], then: Callable[[], None]) -> None:
-        tries[0] += 1
+    def wait(condition: Callable[[], bool], then: Callable[[], None], settle: int = 400) -> None:
         if condition():
-            then()
-        elif tries[0] > 600:
-            state["error"] = "timed out"
+            QTimer.singleShot(settle, then)
+        elif time.monotonic() > deadline[0]:
+            state["error"] = f"timed out before {then.__name__} (indexing {window.presenter.indexing.phase})"
+            window.close()
             app.quit()
         else:
-            QTimer.singleShot(100, lambda: wait(condition, then))
+            QTimer.singleShot(100, lambda: wait(condition, then, settle))
 
-    def shown_ids() -> set[object]:
-        return {window.results.index(row).data(ItemIdRole) for row in range(window.results.rowCount())}
+    def visible_tiles() -> list[list[int]]:
+        viewport = window.view.viewport()
+        return [
+            global_rect(viewport, window.view.visualRect(window.results.index(row)))
+            for row in window.view.visible_rows()
+            if viewport.rect().contains(window.view.visualRect(window.results.index(row)))
+        ]
 
-    def search() -> None:
-        answers.clear()
-        window.ask([QueryImage(path=paths.sample_catalog / "noto" / "noto-handbag.jpg")], origin="drop")
+    def tiles_loaded() -> bool:
+        rows = window.view.visible_rows()
+        return bool(rows) and all(window.results.item_ids()[r] in thumbnails for r in rows)
+
+    def shoot(name: str) -> None:
+        app.primaryScreen().grabWindow(0).save(str(out / f"{name}.png"))
+
+    def browse() -> None:
+        shoot("browse")
+        state["browse"] = {
+            "rows": window.results.rowCount(),
+            "message": window.message.text(),
+            "tiles": visible_tiles(),
+            "browsing": window.presenter.query.browsing,
+        }
+        viewport = window.view.viewport()
+        middle = viewport.mapToGlobal(viewport.rect().center())
+        report: list[str] = []
+        state["drag"] = report
+        file = paths.sample_catalog.joinpath(*DROPPED)
+        threading.Thread(target=real_drag, args=(middle, [file], report), daemon=True).start()
         wait(
-            lambda: (
-                answers == [8]
-                and shown_ids() <= thumbnails
-                and all(window.results.index(r).data(CaptionRole) for r in range(8))
-            ),
-            shoot,
+            lambda: window.presenter.query.origin == "drop" and not window.presenter.waiting and tiles_loaded(),
+            captions,
         )
 
-    def shoot() -> None:
-        window.view.setCurrentIndex(window.results.index(0))
-        QTimer.singleShot(300, grab)
+    def captions() -> None:
+        rows = window.view.visible_rows()
+        wait(lambda: all(window.results.index(r).data(CaptionRole) for r in rows), results, settle=200)
 
-    def grab() -> None:
-        origin = window.view.viewport().mapToGlobal(window.view.viewport().rect().topLeft())
-        viewport = QRect(origin, window.view.viewport().size())
-        tiles = []
-        for row in range(window.results.rowCount()):
-            rect = window.view.visualRect(window.results.index(row))
-            if window.view.viewport().rect().contains(rect):
-                top_left = window.view.viewport().mapToGlobal(rect.topLeft())
-                tiles.append([top_left.x(), top_left.y(), rect.width(), rect.height()])
-        app.primaryScreen().grabWindow(0).save(str(out))
-        state.update(
-            rows=window.results.rowCount(),
-            tiles=tiles,
-            viewport=[viewport.x(), viewport.y(), viewport.width(), viewport.height()],
-            banner=window.banner.isVisible(),
-        )
+    def results() -> None:
+        window.view.select_row(0)
+        QTimer.singleShot(600, results_shot)
+
+    def results_shot() -> None:
+        shoot("results")
+        query = window.presenter.query
+        state["results"] = {
+            "rows": window.results.rowCount(),
+            "origin": query.origin,
+            "query": [str(image.path) for image in query.images],
+            "tiles": visible_tiles(),
+            "chips": len(window.strip.chips),
+        }
+        window.quick_look_selected()
+        wait(lambda: window.quick_look.picture.pixmap() is not None and window.quick_look.picture.width() > 300, look)
+
+    def look() -> None:
+        shoot("quicklook")
+        state["quicklook"] = global_rect(window.quick_look.picture)
+        window.quick_look.close()
+        window.resize(800, 600)
+        wait(lambda: window.width() == 800 and tiles_loaded(), small, settle=800)
+
+    def small() -> None:
+        shoot("small")
+        controls = {
+            "text box": window.filter_bar.text,
+            "sort": window.filter_bar.sort,
+            "count": window.filter_bar.count,
+            "clear all": window.filter_bar.clear,
+            "size slider": window.size_slider,
+            "back": window.strip.back_button,
+            **{name: button for name, button in window.detail.buttons.items()},
+            **{b.label: b for b in window.filter_bar.buttons.values() if b.isVisible()},
+        }
+        frame = QRect(window.mapToGlobal(QPoint(0, 0)), window.size())
+        state["small"] = {
+            "size": [window.width(), window.height()],
+            "controls": {
+                name: frame.contains(QRect(*global_rect(w))) and w.isVisible() for name, w in controls.items()
+            },
+            "cut": [n for n, w in controls.items() if w.width() < w.sizeHint().width() - 2 and n != "text box"],
+            "text box width": window.filter_bar.text.width(),
+            "tiles": visible_tiles(),
+        }
         window.close()
         app.quit()
 
-    QTimer.singleShot(0, lambda: wait(lambda: window.progress_label.text().startswith("Up to date"), search))
+    wait(lambda: window.presenter.indexing.phase == "done" and not window.presenter.waiting and tiles_loaded(), browse)
     app.exec()
     print(json.dumps(state))
 
 
 if __name__ == "__main__":
+    if not shutil.which("xdotool"):
+        print(json.dumps({"error": "xdotool missing: scripts/system-deps.sh installs it"}))
+        sys.exit(0)
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     main(Path(sys.argv[1]))

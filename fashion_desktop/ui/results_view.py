@@ -4,7 +4,7 @@ is empty (indexing, no matches with a "Clear filters" button, an empty catalog),
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QPushButton, QVBoxLayout, QWidget
 
@@ -113,6 +113,10 @@ class ResultsView(QListView):
         if grid != self.gridSize():
             self.setGridSize(grid)
 
+    def updateGeometries(self) -> None:
+        super().updateGeometries()
+        self._fit_grid()  # a scroll bar came or went: the width changed
+
     def zoom(self, steps: int) -> None:
         self.set_side(self.side + steps * SIDE_STEP)
 
@@ -149,17 +153,14 @@ class ResultsView(QListView):
 
     def visible_rows(self) -> list[int]:
         """Rows whose tiles are (at least partly) in view, top left first."""
-        area = self.viewport().rect()
-        first = self.indexAt(QPoint(self.spacing() + 4, self.spacing() + 4))
-        if not first.isValid():
-            first = self.results.index(0)
-        if not first.isValid():
-            return []
         grid = self.gridSize()
-        columns = max(1, area.width() // max(1, grid.width()))
-        rows = (area.height() // max(1, grid.height()) + 2) * columns
-        start = max(0, first.row() - first.row() % columns)
-        return list(range(start, min(self.results.rowCount(), start + rows)))
+        if self.results.rowCount() == 0 or grid.width() <= 0 or grid.height() <= 0:
+            return []
+        area = self.viewport().rect()
+        columns = max(1, area.width() // grid.width())
+        top = self.verticalScrollBar().value()
+        first_line, last_line = top // grid.height(), (top + area.height() - 1) // grid.height()
+        return list(range(first_line * columns, min(self.results.rowCount(), (last_line + 1) * columns)))
 
     def _report_visible(self) -> None:
         rows = self.visible_rows()
