@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from fashion_desktop.catalog.query import FacetValue, Query, QueryImage, Region, SearchResult
+from fashion_desktop.catalog.query import DEFAULT_SORT, SORTS, FacetValue, Query, QueryImage, Region, SearchResult
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.results_model import ResultsModel, display_name
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
@@ -146,6 +146,7 @@ class Presenter(QObject):
         self._index_request = 0
         self._cache: OrderedDict[Query, SearchAnswer | BrowseAnswer] = OrderedDict()
         self._last_browse_refresh = 0.0
+        self._visible: list[int] = []  # grid rows in view, for captions
         self._attached = False
         self.waiting = False  # a question is out and its answer not shown yet
         self.paused = False  # indexing held by the stylist (also a run that has not started yet)
@@ -188,7 +189,7 @@ class Presenter(QObject):
         return Query(
             origin="browse",
             k=self.settings.results_count,
-            sort=self.settings.sort,
+            sort=self.settings.sort if self.settings.sort in SORTS else DEFAULT_SORT,
             collapse_duplicates=self.settings.collapse_duplicates,
         )
 
@@ -405,6 +406,8 @@ class Presenter(QObject):
 
     def _paged(self, page: PageAnswer) -> None:
         self.model.add_page(page.request_id, page.offset, page.results)
+        if set(range(page.offset, page.offset + len(page.results))) & set(self._visible):
+            self.caption_rows(self._visible)  # tiles in view just got their details: caption them
 
     def _page_needed(self, request_id: int, offset: int, item_ids: object) -> None:
         if request_id == self.model.request_id and isinstance(item_ids, list):
@@ -424,6 +427,7 @@ class Presenter(QObject):
     # -- captions ------------------------------------------------------------------------------------------------
     def caption_rows(self, visible: list[int]) -> None:
         """Ask for captions: the shown tiles first, then (for a search) the rest of the results."""
+        self._visible = list(visible)
         if not self.settings.captions or not self._attached:
             return
         rows = list(visible)
@@ -471,11 +475,13 @@ class Presenter(QObject):
 
     def restored_query(self, folder: str) -> Query | None:
         """The query of the last session, if it was on this catalog."""
-        session: dict[str, Any] = self.settings.session or {}
+        session: dict[str, Any] = self.settings.session if isinstance(self.settings.session, dict) else {}
         if session.get("catalog") != folder:
             return None
         images = []
-        for entry in session.get("images", []):
+        for entry in _as_list(session.get("images")):
+            if not isinstance(entry, dict):
+                continue
             path = Path(str(entry.get("path")))
             if path.is_file():
                 region = entry.get("region")
@@ -490,7 +496,7 @@ class Presenter(QObject):
                 )
         filters = tuple(
             (str(pair[0]), str(pair[1]))
-            for pair in session.get("filters", [])
+            for pair in _as_list(session.get("filters"))
             if isinstance(pair, list) and len(pair) == 2
         )
         return replace(
@@ -500,6 +506,11 @@ class Presenter(QObject):
             filters=filters,
             text=str(session.get("text", "")),
         )
+
+
+def _as_list(value: object) -> list[Any]:
+    """Settings are a file the stylist (or an older version) may have written: anything else counts as empty."""
+    return value if isinstance(value, list) else []
 
 
 def _region_list(region: Region | None) -> list[float] | None:

@@ -4,7 +4,7 @@ is empty (indexing, no matches with a "Clear filters" button, an empty catalog),
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QPushButton, QVBoxLayout, QWidget
 
@@ -65,6 +65,8 @@ class ResultsView(QListView):
 
     def __init__(self, model: ResultsModel, side: int) -> None:
         super().__init__()
+        self.delegate = ResultDelegate(self, side)  # first: the setters below already lay out (updateGeometries)
+        self.results = model
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
@@ -77,10 +79,8 @@ class ResultsView(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setAccessibleName("Results")
-        self.delegate = ResultDelegate(self, side)
         self.setItemDelegate(self.delegate)
         self.setModel(model)
-        self.results = model
         self.empty = EmptyState(self.viewport())
         self.empty.hide()
         self._settled = QTimer(self, singleShot=True, interval=150)
@@ -89,6 +89,7 @@ class ResultsView(QListView):
         model.modelAboutToBeReset.connect(self._remember_position)
         model.modelReset.connect(self._after_reset)
         self._position: int | None = None
+        self._current_item: int | None = None
         self.set_side(side)
 
     # -- size ----------------------------------------------------------------------------------------------------
@@ -107,15 +108,18 @@ class ResultsView(QListView):
     def _fit_grid(self) -> None:
         """As many tiles across as fit, the spare width shared among them: the grid uses the full width."""
         tile = self.delegate.tile_size(self.font()) + QSize(2, 2)
-        width = self.viewport().width() - 2
+        # Qt lays the grid out as if the vertical scroll bar were there (so that it never flips it on and off)
+        bar = self.verticalScrollBar()
+        width = self.viewport().width() - (0 if bar.isVisible() else bar.sizeHint().width()) - 2
         columns = max(1, width // tile.width())
         grid = QSize(max(tile.width(), width // columns), tile.height())
         if grid != self.gridSize():
             self.setGridSize(grid)
 
-    def updateGeometries(self) -> None:
-        super().updateGeometries()
-        self._fit_grid()  # a scroll bar came or went: the width changed
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self._fit_grid)  # the window, or a scroll bar coming or going, changed the width
+        return super().viewportEvent(event)
 
     def zoom(self, steps: int) -> None:
         self.set_side(self.side + steps * SIDE_STEP)
@@ -171,9 +175,18 @@ class ResultsView(QListView):
 
     # -- keeping the place when the same view is refreshed ---------------------------------------------------------
     def _remember_position(self) -> None:
-        self._position = self.verticalScrollBar().value() if self.results.keep_position else None
+        """A refresh of the same view (new photos indexed) keeps the scroll position and the current item."""
+        keep = self.results.keep_position
+        self._position = self.verticalScrollBar().value() if keep else None
+        current = self.currentIndex()
+        self._current_item = self.results.item_ids()[current.row()] if keep and current.isValid() else None
 
     def _after_reset(self) -> None:
+        row = self.results.row_of(self._current_item) if self._current_item is not None else None
+        if row is not None:
+            self.selectionModel().setCurrentIndex(
+                self.results.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
         if self._position is not None:
             position = self._position
             QTimer.singleShot(0, lambda: self.verticalScrollBar().setValue(position))
