@@ -19,8 +19,6 @@ log = logging.getLogger("fashion_desktop.app")
 def run_window(paths: AppPaths, catalog: Path | None = None, argv: list[str] | None = None) -> int:
     """Show the window at once; the worker threads (models, catalog) start on the next event-loop turn."""
     started = time.perf_counter()
-    # The GUI thread gets the interpreter back within 1 ms of asking (default 5 ms) while workers run Python.
-    sys.setswitchinterval(0.001)
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName("Fashion Desktop")
     app.setOrganizationName("Fashion Desktop")

@@ -51,8 +51,7 @@ class _Folders(_Codes):
     """The folder filter: an item is in a folder when it lies anywhere below it."""
 
     def __init__(self, paths: Sequence[str]):
-        parents = [str(PurePosixPath(p).parent) for p in paths]
-        super().__init__([p if p != "." else None for p in parents])
+        super().__init__([p.rpartition("/")[0] or None for p in paths])  # store paths are relative, with "/"
         # Per folder code: codes of the folder and of every folder above it (added when they hold no photo).
         self._ancestors: dict[int, list[int]] = {}
         for code, folder in enumerate(list(self.values)):
@@ -88,14 +87,14 @@ class Library:
     """Ordered, filterable view of the indexed items (built by `Catalog.library`)."""
 
     def __init__(self, rows: Sequence[tuple[object, ...]]):
-        self.ids = np.array([int(str(r[0])) for r in rows], dtype=np.int64)
+        self.ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         self.paths = [str(r[1]) for r in rows]
-        self.mtimes = np.array([int(str(r[2])) for r in rows], dtype=np.int64)
+        self.mtimes = np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows))
         values = {column: [r[3 + i] for r in rows] for i, column in enumerate(COLUMNS)}
         self.fields: dict[str, _Codes] = {f.column: _Codes([_text(v) for v in values[f.column]]) for f in FACETS}
         self.fields[FOLDER_FILTER] = _Folders(self.paths)
         names = [_text(v) for v in values[NAME]]
-        self.names = [name or PurePosixPath(path).name for name, path in zip(names, self.paths, strict=True)]
+        self.names = [name or path.rpartition("/")[2] for name, path in zip(names, self.paths, strict=True)]
         self._orders: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:

@@ -150,6 +150,7 @@ class Presenter(QObject):
         self._attached = False
         self.waiting = False  # a question is out and its answer not shown yet
         self.paused = False  # indexing held by the stylist (also a run that has not started yet)
+        self._index_when_shown = False
 
     # -- wiring ------------------------------------------------------------------------------------------------
     def attach(self, workers: WorkerThreads) -> None:
@@ -213,7 +214,10 @@ class Presenter(QObject):
         self._openCatalog.emit(request, folder)
         self.set_query(restore or self._blank_query())
         self._warmUp.emit()
-        self.start_indexing()
+        # Indexing starts once the first view is on screen: its scan would otherwise compete with reading the
+        # library for the first second, which is when the stylist looks.
+        self._index_when_shown = True
+        self._set_indexing(IndexingState("paused" if self.paused else "scanning"))
 
     def start_indexing(self) -> None:
         if self.catalog is None or not self._attached:
@@ -403,6 +407,12 @@ class Presenter(QObject):
         self.facetsChanged.emit(self.facets)
         self._update_empty_state()
         self.answerShown.emit()
+        self._start_pending_indexing()
+
+    def _start_pending_indexing(self) -> None:
+        if self._index_when_shown:
+            self._index_when_shown = False
+            self.start_indexing()
 
     def _paged(self, page: PageAnswer) -> None:
         self.model.add_page(page.request_id, page.offset, page.results)
@@ -451,6 +461,7 @@ class Presenter(QObject):
     def _failed(self, request_id: int, text: str) -> None:
         if request_id == self._search_request:
             self.waiting = False
+            self._start_pending_indexing()
         if request_id == self._index_request:
             self._set_indexing(IndexingState("failed", summary=text))
         self.message.emit(text, "error")

@@ -3,19 +3,32 @@ small bar, and "+N" when near-duplicates are folded into it. Colours come from t
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from collections import OrderedDict
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from fashion_desktop.ui.results_model import CaptionRole, DuplicatesRole, NameRole, ScoreRole, similarity_percent
+from fashion_desktop.ui.results_model import Tile, TileRole, similarity_percent
 
 PADDING = 5
+TILES_PER_FRAME = 8
+KEPT_TILES = 400  # rendered tiles kept: a few screens at the smallest size
 
 
 class ResultDelegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget, side: int) -> None:
         super().__init__(parent)
         self.side = side
+        self._rendered: OrderedDict[tuple[object, ...], QPixmap] = OrderedDict()
+        self.budget = TILES_PER_FRAME
+        self.deferred = False
+
+    def start_frame(self) -> None:
+        """Called before each paint of the grid: a frame renders at most TILES_PER_FRAME new tiles, so that
+        jumping a screen down the library never holds the window for long."""
+        self.budget = TILES_PER_FRAME
+        self.deferred = False
 
     def tile_size(self, font: QFont) -> QSize:
         line = QFontMetrics(font).lineSpacing()
@@ -27,21 +40,62 @@ class ResultDelegate(QStyledItemDelegate):
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:
-        painter.save()
+        """Tiles are drawn once into a picture kept for the tiles recently shown: scrolling back, and the
+        repaints around a tile whose thumbnail arrives, cost one blit instead of a Python paint each."""
+        tile = index.data(TileRole)
+        if not isinstance(tile, Tile):
+            return
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        ratio = painter.device().devicePixelRatioF()
+        size = option.rect.size()
+        key = (
+            tile.name,
+            tile.caption,
+            tile.score if tile.score == tile.score else None,  # NaN never equals itself
+            tile.duplicates,
+            tile.picture.cacheKey(),
+            selected,
+            size.width(),
+            size.height(),
+            ratio,
+            option.palette.cacheKey(),
+            option.font.key(),
+        )
+        rendered = self._rendered.get(key)
+        if rendered is None and self.budget <= 0:
+            self.deferred = True  # enough tiles rendered in this frame: the picture alone now, the rest next frame
+            picture = tile.picture
+            painter.drawPixmap(option.rect.x() + 2 + PADDING, option.rect.y() + 2 + PADDING, picture)
+            return
+        if rendered is None:
+            self.budget -= 1
+            rendered = QPixmap(size * ratio)
+            rendered.setDevicePixelRatio(ratio)
+            rendered.fill(Qt.GlobalColor.transparent)
+            canvas = QPainter(rendered)
+            self._draw(canvas, QRect(QPoint(0, 0), size), option, tile, selected)
+            canvas.end()
+            self._rendered[key] = rendered
+            while len(self._rendered) > KEPT_TILES:
+                self._rendered.popitem(last=False)
+        else:
+            self._rendered.move_to_end(key)
+        painter.drawPixmap(option.rect.topLeft(), rendered)
+
+    def _draw(self, painter: QPainter, cell: QRect, option: QStyleOptionViewItem, tile: Tile, selected: bool) -> None:
         palette = option.palette
-        rect = option.rect.adjusted(2, 2, -2, -2)
+        rect = cell.adjusted(2, 2, -2, -2)
         grid = self.tile_size(option.font)
         rect.setLeft(rect.left() + max(0, rect.width() - grid.width()) // 2)  # centred in a widened grid cell
         rect.setWidth(min(rect.width(), grid.width()))
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(palette.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Mid))
         painter.setBrush(palette.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Base))
         painter.drawRoundedRect(rect, 8, 8)
 
         picture = QRect(rect.x() + PADDING, rect.y() + PADDING, rect.width() - 2 * PADDING, self.side)
-        pixmap = index.data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(pixmap, QPixmap) and not pixmap.isNull():
+        pixmap = tile.picture
+        if not pixmap.isNull():
             ratio = pixmap.devicePixelRatioF()
             width, height = round(pixmap.width() / ratio), round(pixmap.height() / ratio)
             if width > picture.width() or height > picture.height():  # only while a new size is on its way
@@ -55,7 +109,7 @@ class ResultDelegate(QStyledItemDelegate):
             )
             painter.drawPixmap(target, pixmap)
 
-        self._badges(painter, palette, rect, index)
+        self._badges(painter, palette, rect, tile)
         text_color = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
         metrics = QFontMetrics(option.font)
         line = metrics.lineSpacing()
@@ -64,7 +118,7 @@ class ResultDelegate(QStyledItemDelegate):
         bold.setBold(True)
         painter.setFont(bold)
         painter.setPen(text_color)
-        name = str(index.data(NameRole) or "")
+        name = tile.name
         painter.drawText(
             text_rect,
             Qt.AlignmentFlag.AlignHCenter,
@@ -73,15 +127,11 @@ class ResultDelegate(QStyledItemDelegate):
         painter.setFont(option.font)
         muted = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText)
         painter.setPen(muted)
-        caption = str(index.data(CaptionRole) or "")
-        for number, text in enumerate(two_lines(caption, metrics, text_rect.width())):
+        for number, text in enumerate(two_lines(tile.caption, metrics, text_rect.width())):
             painter.drawText(text_rect.translated(0, line * (number + 1)), Qt.AlignmentFlag.AlignHCenter, text)
-        painter.restore()
 
-    def _badges(
-        self, painter: QPainter, palette: QPalette, rect: QRect, index: QModelIndex | QPersistentModelIndex
-    ) -> None:
-        percent = similarity_percent(index.data(ScoreRole))
+    def _badges(self, painter: QPainter, palette: QPalette, rect: QRect, tile: Tile) -> None:
+        percent = similarity_percent(tile.score)
         painter.setPen(palette.color(QPalette.ColorRole.WindowText))
         if percent is not None:
             badge = QRect(rect.right() - 50, rect.y() + 8, 44, 18)
@@ -95,8 +145,8 @@ class ResultDelegate(QStyledItemDelegate):
             painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
             painter.drawRect(bar.adjusted(0, 0, -round(bar.width() * (100 - percent) / 100), 0))
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
-        duplicates = index.data(DuplicatesRole)
-        if isinstance(duplicates, int) and duplicates > 0:
+        duplicates = tile.duplicates
+        if duplicates > 0:
             badge = QRect(rect.x() + 8, rect.y() + 8, 36, 18)
             painter.setBrush(palette.color(QPalette.ColorRole.Window))
             painter.drawRoundedRect(badge, 5, 5)

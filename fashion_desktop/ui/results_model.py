@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +31,20 @@ CaptionRole = Qt.ItemDataRole.UserRole + 2
 ItemIdRole = Qt.ItemDataRole.UserRole + 3
 NameRole = Qt.ItemDataRole.UserRole + 4
 DuplicatesRole = Qt.ItemDataRole.UserRole + 5
+TileRole = Qt.ItemDataRole.UserRole + 6  # everything a tile paints, in one call (painting is per frame)
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 PAGE = 120  # tiles fetched at once while browsing
 KEPT_THUMBNAILS = 1200  # pictures held in memory: a few screens' worth, whatever the catalog's size
+
+
+@dataclass(frozen=True)
+class Tile:
+    name: str
+    caption: str
+    score: float
+    duplicates: int
+    picture: QPixmap
 
 
 def display_name(result: SearchResult) -> str:
@@ -88,6 +99,12 @@ class ResultsModel(QAbstractListModel):
         result = self._results.get(row)
         if role == ItemIdRole:
             return self._ids[row]
+        if role == TileRole:
+            if result is None:
+                self._want(row)
+                return Tile("", "", math.nan, 0, self._placeholder_pixmap())
+            caption = self._captions.get(result.item_id) or result.caption or ""
+            return Tile(display_name(result), caption, result.score, len(result.duplicates), self._thumbnail(result))
         if result is None:
             self._want(row)
             if role == Qt.ItemDataRole.DecorationRole:
@@ -215,14 +232,16 @@ class ResultsModel(QAbstractListModel):
             self._thumbnails.clear()
             self._placeholder = None
             if self._loader is not None:
-                self._loader.forget()
+                self._loader.forget("tile")
             if self._ids:
                 self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1), [Qt.ItemDataRole.DecorationRole])
 
     def keep_thumbnails_for(self, rows: range) -> None:
         """Only tiles in view (and near it) keep their queued decodes."""
         if self._loader is not None:
-            self._loader.keep_only({("tile", self._side, self._ids[r]) for r in rows if 0 <= r < len(self._ids)})
+            self._loader.keep_only(
+                "tile", {("tile", self._side, self._ids[r]) for r in rows if 0 <= r < len(self._ids)}
+            )
 
     def _placeholder_pixmap(self) -> QPixmap:
         if self._placeholder is None:

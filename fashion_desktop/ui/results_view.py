@@ -117,9 +117,16 @@ class ResultsView(QListView):
             self.setGridSize(grid)
 
     def viewportEvent(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
+        kind = event.type()
+        if kind == QEvent.Type.Resize:
             QTimer.singleShot(0, self._fit_grid)  # the window, or a scroll bar coming or going, changed the width
-        return super().viewportEvent(event)
+        if kind != QEvent.Type.Paint:
+            return super().viewportEvent(event)
+        self.delegate.start_frame()
+        handled = super().viewportEvent(event)
+        if self.delegate.deferred:
+            QTimer.singleShot(0, self.viewport().update)  # the tiles left over, in the next frame
+        return handled
 
     def zoom(self, steps: int) -> None:
         self.set_side(self.side + steps * SIDE_STEP)

@@ -5,12 +5,12 @@ are dropped, so scrolling a 44k grid never waits behind pictures no longer on sc
 from __future__ import annotations
 
 import hashlib
-import itertools
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QImageReader
 
 THUMBNAIL_PIXELS = 320  # stored size: sharp at the largest tile size, and at 160 px tiles on 2x (HiDPI) screens
@@ -69,66 +69,82 @@ def load_thumbnail(source: Path, cache_dir: Path) -> QImage:
 
 
 class ThumbnailLoader(QObject):
-    """Loads pictures in a thread pool; `loaded(key, QImage)` arrives on the GUI thread, already at the size
-    asked for (scaling on the GUI thread would stall scrolling)."""
+    """Decodes pictures on two threads of its own; `loaded(key, QImage)` arrives on the GUI thread, already at
+    the size asked for and in the format the screen paints fastest (converting or scaling on the GUI thread would
+    stall scrolling). The newest request is served first; `keep_only` drops requests no longer wanted."""
 
     loaded = Signal(object, QImage)
 
-    def __init__(self, cache_dir: Path) -> None:
+    def __init__(self, cache_dir: Path, threads: int = 2) -> None:
         super().__init__()
         self.cache_dir = cache_dir
-        self.pool = QThreadPool()
-        self.pool.setMaxThreadCount(2)
-        self._queued: dict[object, _Job] = {}
-        self._lock = threading.Lock()
-        self._order = itertools.count()
+        self._size = threads
+        self._pending: OrderedDict[object, tuple[Path | bytes, int, bool]] = OrderedDict()
+        self._running: set[object] = set()
+        self._condition = threading.Condition()
+        self._threads: list[threading.Thread] = []
+        self._stopping = False
 
     def request(self, key: object, source: Path | bytes, side: int, *, cached: bool = True) -> None:
-        """Queue a picture of at most `side` pixels (tiles: from the disk cache; others: decoded directly)."""
-        with self._lock:
-            if key in self._queued:
+        """Queue a picture of at most `side` pixels (tiles: through the disk cache; others: decoded directly)."""
+        with self._condition:
+            if key in self._running or self._stopping:
                 return
-            job = _Job(self, key, source, side, cached)
-            self._queued[key] = job
-        self.pool.start(job, min(next(self._order), 2**30))  # newest first
+            self._pending[key] = (source, side, cached)
+            self._pending.move_to_end(key)  # asked again: it is wanted now
+            if len(self._threads) < self._size:
+                thread = threading.Thread(target=self._work, name=f"thumbnails-{len(self._threads)}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+            self._condition.notify()
 
-    def keep_only(self, keys: set[object]) -> None:
-        """Drop queued requests for anything else (tiles scrolled out of view)."""
-        with self._lock:
-            stale = [(key, job) for key, job in self._queued.items() if key not in keys]
-        for key, job in stale:
-            if self.pool.tryTake(job):
-                with self._lock:
-                    self._queued.pop(key, None)
+    def keep_only(self, kind: str, keys: set[object]) -> None:
+        """Drop queued requests of this kind (keys are tuples starting with their kind, e.g. "tile") for anything
+        but `keys` (tiles scrolled out of view)."""
+        with self._condition:
+            for key in [k for k in self._pending if _kind(k) == kind and k not in keys]:
+                del self._pending[key]
 
-    def _started(self, key: object) -> _Job | None:
-        """The job leaves the queue; the caller holds it (Python owns jobs: see _Job) until it has run."""
-        with self._lock:
-            return self._queued.pop(key, None)
-
-    def forget(self) -> None:
-        self.keep_only(set())
+    def forget(self, kind: str) -> None:
+        self.keep_only(kind, set())
 
     def shutdown(self) -> None:
-        self.forget()
-        self.pool.clear()
-        self.pool.waitForDone()
+        with self._condition:
+            self._stopping = True
+            self._pending.clear()
+            self._condition.notify_all()
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
+
+    def _work(self) -> None:
+        while True:
+            with self._condition:
+                while not self._pending and not self._stopping:
+                    self._condition.wait()
+                if self._stopping:
+                    return
+                key, (source, side, cached) = self._pending.popitem(last=True)  # newest first
+                self._running.add(key)
+            try:
+                image = _decode(source, side, cached, self.cache_dir)
+                self.loaded.emit(key, image)
+            finally:
+                with self._condition:
+                    self._running.discard(key)
 
 
-class _Job(QRunnable):
-    def __init__(self, loader: ThumbnailLoader, key: object, source: Path | bytes, side: int, cached: bool):
-        super().__init__()
-        self.setAutoDelete(False)  # owned by Python: the loader's queue, then run() itself, keep it alive
-        self.loader, self.key, self.source, self.side, self.cached = loader, key, source, side, cached
+def _kind(key: object) -> object:
+    return key[0] if isinstance(key, tuple) and key else None
 
-    def run(self) -> None:
-        keep_alive = self.loader._started(self.key)  # noqa: F841 - until this job has run
-        if self.cached and isinstance(self.source, Path):
-            image = load_thumbnail(self.source, self.loader.cache_dir)
-        else:
-            image = read_upright(self.source, self.side)
-        if not image.isNull() and max(image.width(), image.height()) > self.side:
-            image = image.scaled(
-                self.side, self.side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-            )
-        self.loader.loaded.emit(self.key, image)
+
+def _decode(source: Path | bytes, side: int, cached: bool, cache_dir: Path) -> QImage:
+    if cached and isinstance(source, Path):
+        image = load_thumbnail(source, cache_dir)
+    else:
+        image = read_upright(source, side)
+    if image.isNull():
+        return image
+    if max(image.width(), image.height()) > side:
+        image = image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    return image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
