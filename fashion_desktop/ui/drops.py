@@ -1,10 +1,25 @@
-"""The "drop to search" overlay shown over the whole window while something is dragged over it."""
+"""Drops anywhere on the window: what a drag would do is said over the whole window while it hovers (or why it is
+refused, with the no-drop cursor); results dragged inside the window count only over the query strip."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPalette, QPen
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QFont,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import QWidget
+
+from fashion_desktop.ui.mime import decode_mime, refusal
 
 
 class DropOverlay(QWidget):
@@ -43,3 +58,68 @@ class DropOverlay(QWidget):
         painter.drawText(
             self.rect().adjusted(48, 48, -48, -48), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.text
         )
+
+
+class DropTarget(QObject):
+    """Watches the window's drag events (the window accepts drops; children that do not pass them up)."""
+
+    dropped = Signal(object)  # DecodedMime: images, folders or a problem
+    resultsDropped = Signal()  # the grid's own selection dragged onto the query strip
+
+    def __init__(self, window: QWidget, host: QWidget, grid: QWidget, strip: QWidget) -> None:
+        super().__init__(window)
+        self.window, self.grid, self.strip = window, grid, strip
+        self.overlay = DropOverlay(host)
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.DragEnter and isinstance(event, QDragEnterEvent):
+            self._enter(event)
+        elif kind == QEvent.Type.DragMove and isinstance(event, QDragMoveEvent):
+            self._move(event)
+        elif kind == QEvent.Type.DragLeave:
+            self.overlay.hide()
+        elif kind == QEvent.Type.Drop and isinstance(event, QDropEvent):
+            self._drop(event)
+        elif kind == QEvent.Type.Resize and self.overlay.isVisible():
+            self.overlay.setGeometry(self.overlay.host.rect())
+            return False
+        else:
+            return False
+        return True
+
+    def _enter(self, event: QDragEnterEvent) -> None:
+        if event.source() is self.grid:
+            event.acceptProposedAction()
+            return
+        reason = refusal(event.mimeData())
+        if reason is not None:
+            self.overlay.show_text(reason, False)
+            event.ignore()
+            return
+        urls = event.mimeData().urls()
+        folders = [u for u in urls if u.isLocalFile() and Path(u.toLocalFile()).is_dir()]
+        only_folders = bool(folders) and len(folders) == len(urls)
+        self.overlay.show_text("Drop to open as a catalog" if only_folders else "Drop to search", True)
+        event.acceptProposedAction()
+
+    def _move(self, event: QDragMoveEvent) -> None:
+        if event.source() is not self.grid:
+            event.acceptProposedAction()
+            return
+        on_strip = self.strip.rect().contains(self.strip.mapFrom(self.window, event.position().toPoint()))
+        event.setAccepted(on_strip)
+        if on_strip:
+            self.overlay.show_text("Drop to search for more like these", True)
+        else:
+            self.overlay.hide()
+
+    def _drop(self, event: QDropEvent) -> None:
+        self.overlay.hide()
+        event.acceptProposedAction()
+        if event.source() is self.grid:
+            self.resultsDropped.emit()
+        else:
+            self.dropped.emit(decode_mime(event.mimeData()))

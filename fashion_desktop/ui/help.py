@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QWidget
+
 from fashion_desktop import __version__
 
 GUIDE = """<h3>Finding similar items</h3>
@@ -57,3 +60,11 @@ def models_text(models: list[dict[str, Any]]) -> str:
                 f"\n  {info['folder']}, int8 {'in use' if info['int8'] else 'not used'}"
             )
     return "\n\n".join(lines) or "Not checked yet."
+
+
+def show_message(parent: QWidget, title: str, text: str, rich: bool = False) -> QMessageBox:
+    """A window-modal box that does not block the event loop (workers' answers keep arriving)."""
+    box = QMessageBox(QMessageBox.Icon.Information, title, text, parent=parent)
+    box.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    box.open()
+    return box

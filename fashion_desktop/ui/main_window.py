@@ -12,15 +12,10 @@ from PySide6.QtCore import QByteArray, QEvent, QMimeData, QModelIndex, QObject, 
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDragEnterEvent,
-    QDragLeaveEvent,
-    QDragMoveEvent,
-    QDropEvent,
     QGuiApplication,
     QKeySequence,
     QMouseEvent,
     QPixmap,
-    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -41,11 +36,11 @@ from fashion_desktop.imaging import IMAGE_SUFFIXES
 from fashion_desktop.paths import AppPaths
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.detail_pane import DetailPane
-from fashion_desktop.ui.drops import DropOverlay
+from fashion_desktop.ui.drops import DropTarget
 from fashion_desktop.ui.errors import ErrorBridge
 from fashion_desktop.ui.filter_bar import FilterBar
-from fashion_desktop.ui.help import GUIDE, about_text, models_text
-from fashion_desktop.ui.mime import DecodedMime, decode_mime, refusal
+from fashion_desktop.ui.help import GUIDE, about_text, models_text, show_message
+from fashion_desktop.ui.mime import DecodedMime, decode_mime
 from fashion_desktop.ui.presenter import Presenter
 from fashion_desktop.ui.query_strip import QueryStrip
 from fashion_desktop.ui.quick_look import QuickLook
@@ -87,7 +82,6 @@ class MainWindow(QMainWindow):
         if settings.window_state:
             self.splitter.restoreState(QByteArray.fromBase64(settings.window_state.encode()))
         self.set_details_shown(settings.details_shown)
-        self.setAcceptDrops(True)
         self.view.setFocus()
 
     # -- building ---------------------------------------------------------------------------------------------
@@ -124,7 +118,8 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.banner)
         outer.addWidget(self.pages, 1)
         self.setCentralWidget(central)
-        self.overlay = DropOverlay(central)
+        self.drops = DropTarget(self, central, self.view, self.strip)
+        self.overlay = self.drops.overlay
         self.quick_look = QuickLook(self.thumbnails, self)
 
         self.message = MessageLabel()
@@ -233,6 +228,8 @@ class MainWindow(QMainWindow):
         self.detail.moreLikeThis.connect(self.more_like_selected)
         self.detail.problem.connect(lambda text: self.message.show_message(text, "error"))
         self.quick_look.moveRequested.connect(self._quick_look_move)
+        self.drops.dropped.connect(lambda decoded: self._ask_from(decoded, "drop"))
+        self.drops.resultsDropped.connect(self.more_like_selected)
         self.welcome.chooseFolder.connect(self.choose_catalog)
         self.welcome.useSample.connect(self.use_sample)
 
@@ -421,58 +418,13 @@ class MainWindow(QMainWindow):
         self.missing_models_dialog = box
 
     def show_models(self) -> None:
-        QMessageBox(QMessageBox.Icon.Information, "Models", models_text(self.models_info), parent=self).open()
+        show_message(self, "Models", models_text(self.models_info))
 
     def show_guide(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Guide and shortcuts", GUIDE, parent=self)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.open()
+        show_message(self, "Guide and shortcuts", GUIDE, rich=True)
 
     def show_about(self) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Information, "About Fashion Desktop", about_text(self.models_info), parent=self
-        )
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.open()
-
-    # -- drag and drop: the whole window ----------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.source() is self.view:  # a result dragged inside the window: onto the query strip only
-            event.acceptProposedAction()
-            return
-        reason = refusal(event.mimeData())
-        if reason is None:
-            folders = [u for u in event.mimeData().urls() if u.isLocalFile() and Path(u.toLocalFile()).is_dir()]
-            only_folders = bool(folders) and len(folders) == len(event.mimeData().urls())
-            self.overlay.show_text("Drop to open as a catalog" if only_folders else "Drop to search", True)
-            event.acceptProposedAction()
-        else:
-            self.overlay.show_text(reason, False)
-            event.ignore()
-
-    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
-        if event.source() is self.view:
-            on_strip = self.strip.rect().contains(self.strip.mapFrom(self, event.position().toPoint()))
-            event.setAccepted(on_strip)
-            if on_strip:
-                self.overlay.show_text("Drop to search for more like these", True)
-            else:
-                self.overlay.hide()
-            return
-        event.acceptProposedAction()
-
-    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
-        self.overlay.hide()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self.overlay.hide()
-        if event.source() is self.view:
-            event.acceptProposedAction()
-            self.more_like_selected()
-            return
-        decoded = decode_mime(event.mimeData())
-        event.acceptProposedAction()
-        self._ask_from(decoded, "drop")
+        show_message(self, "About Fashion Desktop", about_text(self.models_info), rich=True)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
@@ -490,11 +442,6 @@ class MainWindow(QMainWindow):
             return False
         self.presenter.go(step)
         return True
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if self.overlay.isVisible():
-            self.overlay.setGeometry(self.overlay.host.rect())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
