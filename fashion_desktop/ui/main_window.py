@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
         presenter.modelsChecked.connect(self.models_checked)
         presenter.modelProblem.connect(self.show_model_problem)
         presenter.emptyStateChanged.connect(self.view.empty.show_kind)
-        presenter.answerShown.connect(self._answer_shown)
+        presenter.answerShown.connect(self._show_current)
         self.errors.message.connect(lambda text: self.message.show_message(text, "error"))
         self.strip.backRequested.connect(lambda: presenter.go(-1))
         self.strip.forwardRequested.connect(lambda: presenter.go(1))
@@ -342,16 +342,17 @@ class MainWindow(QMainWindow):
         self.forward_action.setEnabled(forward)
 
     def _current_changed(self, current: QModelIndex, _: QModelIndex) -> None:
-        result = self.results.result_at(current.row()) if current.isValid() else None
-        self.detail.show_result(result, self.results.caption_of(result) if result else None)
+        result = self._show_current()
         if self.quick_look.isVisible() and result is not None:
             self._show_quick_look(current.row(), result)
 
-    def _answer_shown(self) -> None:
-        """The detail pane follows the grid: the item kept current across a refresh, else nothing."""
+    def _show_current(self) -> SearchResult | None:
+        """The detail pane follows the grid's current item (kept across a refresh of the same view), else is
+        empty."""
         current = self.view.currentIndex()
         result = self.results.result_at(current.row()) if current.isValid() else None
         self.detail.show_result(result, self.results.caption_of(result) if result else None)
+        return result
 
     def _caption_ready(self, item_id: int, caption: str) -> None:
         if self.detail.result is not None and self.detail.result.item_id == item_id:
