@@ -13,7 +13,7 @@ from fashion_desktop.ui.results_model import Tile, TileRole, similarity_percent
 
 PADDING = 5
 TILES_PER_FRAME = 8
-KEPT_TILES = 400  # rendered tiles kept: a few screens at the smallest size
+KEPT_TILES = 160  # rendered tiles kept (~20 MB): six screens at the default size
 
 
 class ResultDelegate(QStyledItemDelegate):

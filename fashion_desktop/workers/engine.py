@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal, Slot
 
-from fashion_desktop.catalog.query import Query
+from fashion_desktop.catalog.query import FacetValue, Query
 from fashion_desktop.models.manifest import ModelFilesError
 from fashion_desktop.paths import AppPaths
 from fashion_desktop.workers.base import CANCEL_ALL, Worker, WorkerThread
@@ -148,6 +148,8 @@ class SearchWorker(Worker):
         self.paths = paths
         self.embedder = embedder
         self._catalog: Catalog | None = None
+        self._facets_key: tuple[object, ...] | None = None
+        self._facets_cached: dict[str, list[FacetValue]] = {}
 
     @Slot()
     def check_models(self) -> None:
@@ -158,6 +160,7 @@ class SearchWorker(Worker):
     @Slot(int, str)
     def open_catalog(self, request_id: int, folder: str) -> None:
         try:
+            self._facets_key = None  # the counts were the old catalog's
             self._catalog = reopen(self._catalog, folder, self.paths, self.embedder.get())
             status = self._catalog.status()
             skipped = self._catalog.skipped_files()
@@ -210,7 +213,7 @@ class SearchWorker(Worker):
                 self.browsed.emit(BrowseAnswer(request_id, query, view, first))
                 return
             results = self._catalog.run_query(query)
-            facets = self._catalog.browse(replace(query, images=(), item_ids=())).facets
+            facets = self._facets(query)
         except ModelFilesError as exc:
             self.modelProblem.emit(str(exc))
             return
@@ -220,6 +223,16 @@ class SearchWorker(Worker):
             return
         log.info("query from %s: %d images, %d results", query.origin, query.count, len(results))
         self.searched.emit(SearchAnswer(request_id, query, results, facets))
+
+    def _facets(self, query: Query) -> dict[str, list[FacetValue]]:
+        """Filter counts over the library for an image query's filters and words (kept while those and the
+        catalog stay the same: a new picture with the same filters needs no recount)."""
+        assert self._catalog is not None
+        key = (query.filters, query.text, self._catalog.store.change_stamp())
+        if self._facets_key != key:
+            self._facets_key = key
+            self._facets_cached = self._catalog.browse(replace(query, images=(), item_ids=())).facets
+        return self._facets_cached
 
     @Slot(int, int, object)
     def fetch_page(self, request_id: int, offset: int, item_ids: list[int]) -> None:
