@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FIELD=VALUE",
         help="folder=..., article_type=..., base_colour=..., gender=..., season=..., usage=...",
     )
-    search.add_argument("--text", default=None, help="only items whose caption or product name match")
+    search.add_argument(
+        "--text", default=None, help="only items whose caption, name, any field or path match these words"
+    )
     search.add_argument("--json", action="store_true")
 
     status = commands.add_parser("status", help="what is indexed")
