@@ -71,7 +71,9 @@ class ResultDelegate(QStyledItemDelegate):
             self.budget -= 1
             rendered = QPixmap(size * ratio)
             rendered.setDevicePixelRatio(ratio)
-            rendered.fill(Qt.GlobalColor.transparent)
+            rendered.fill(
+                option.palette.color(QPalette.ColorRole.Base)
+            )  # the grid's background: opaque, so blits are plain copies
             canvas = QPainter(rendered)
             self._draw(canvas, QRect(QPoint(0, 0), size), option, tile, selected)
             canvas.end()
