@@ -274,20 +274,20 @@ def test_the_export_worker_paints_on_its_thread_reports_progress_and_can_be_canc
     threads: set[QThread] = set()
     cancel_at: list[int] = [3]
 
-    def on_progress(done: int, total: int) -> None:  # direct: runs where the export runs
+    def on_progress(request_id: int, done: int, total: int) -> None:  # direct: runs where the export runs
         threads.add(QThread.currentThread())
         if done == cancel_at[0]:
-            worker.cancel()
+            worker.cancel(request_id)
 
-    worker.progress.connect(on_progress, Qt.ConnectionType.DirectConnection)
-    results, failures = relay(worker.result), relay(worker.failed)
+    worker.progressed.connect(on_progress, Qt.ConnectionType.DirectConnection)
+    results, failures = relay(worker.exported, 2), relay(worker.failed, 2)
     sender = Sender()
     sender.ask.connect(worker.export)
     out = tmp_path / "from the worker.pdf"
     try:
         with qtbot.waitSignal(failures.got, timeout=60000) as failure:
             sender.ask.emit(ExportRequest(1, catalog.root, created.id, out, LookbookOptions(per_page=2)))
-        assert "cancelled" in failure.args[0] and not out.exists()
+        assert failure.args[0][0] == 1 and "cancelled" in failure.args[0][1] and not out.exists()
         cancel_at[0] = -1
         with qtbot.waitSignal(results.got, timeout=60000) as outcome:
             sender.ask.emit(ExportRequest(2, catalog.root, created.id, out, LookbookOptions(per_page=2)))
@@ -296,6 +296,6 @@ def test_the_export_worker_paints_on_its_thread_reports_progress_and_can_be_canc
         assert threads and QThread.currentThread() not in threads, "painted on the worker's thread"
         with qtbot.waitSignal(failures.got, timeout=60000) as failure:
             sender.ask.emit(ExportRequest(3, catalog.root, created.id + 99, out, None))
-        assert failure.args[0] == "Export failed: that board no longer exists"
+        assert failure.args[0] == (3, "Export failed: that board no longer exists")
     finally:
         running.stop()

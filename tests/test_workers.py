@@ -18,13 +18,22 @@ from tests.images import gradient
 
 
 class Relay(QObject):
-    """Receives a worker's signal on the GUI thread (pytest-qt's waitSignal must not be fired from another)."""
+    """Receives a worker's signal on the GUI thread (pytest-qt's waitSignal must not be fired from another);
+    `got` carries the signal's one argument, or a tuple of its arguments."""
 
     got = Signal(object)
 
     @Slot(object)
     def receive(self, value: object) -> None:
         self.got.emit(value)
+
+    @Slot(object, object)
+    def receive_two(self, first: object, second: object) -> None:
+        self.got.emit((first, second))
+
+
+class Sender(QObject):
+    ask = Signal(object)
 
 
 class Requests(QObject):
@@ -38,9 +47,9 @@ class Requests(QObject):
     resume = Signal()
 
 
-def relay(signal: SignalInstance) -> Relay:
+def relay(signal: SignalInstance, arguments: int = 1) -> Relay:
     receiver = Relay()
-    signal.connect(receiver.receive)
+    signal.connect(receiver.receive if arguments == 1 else receiver.receive_two)
     return receiver
 
 
@@ -114,7 +123,7 @@ def test_search_worker_answers_typed_and_failures_become_messages(
     requests.ask.connect(search.ask)
     requests.index.connect(workers.index.worker.index)
     requests.cancel.connect(search.cancel, Qt.ConnectionType.DirectConnection)
-    failures, browsed, searched = relay(search.failed), relay(search.browsed), relay(search.searched)
+    failures, browsed, searched = relay(search.failed, 2), relay(search.browsed), relay(search.searched)
     finished = relay(workers.index.worker.finished)
     try:
         with qtbot.waitSignal(failures.got, timeout=10000):
@@ -138,7 +147,8 @@ def test_search_worker_answers_typed_and_failures_become_messages(
         broken.write_bytes(b"\xff\xd8 nope")
         with qtbot.waitSignal(failures.got, timeout=10000) as failure:
             requests.ask.emit(7, Query(images=(QueryImage(path=broken),)))
-        assert failure.args[0] == 7 or failure.args[0].startswith("Search failed")
+        request_id, message = failure.args[0]
+        assert request_id == 7 and message.startswith("Search failed")
         assert search._catalog is not None and search._catalog.embedder is workers.embedder.get()
         assert workers.index.worker.embedder is workers.search.worker.embedder, "one ResNet session for both"
     finally:

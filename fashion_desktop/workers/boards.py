@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import Slot
+from PySide6.QtCore import Signal, Slot
 
 from fashion_desktop.export.options import LookbookOptions
 from fashion_desktop.paths import AppPaths
@@ -25,9 +25,12 @@ class ExportRequest:
 
 
 class BoardExportWorker(Worker):
-    """Runs `export_board` on its thread with its own store connection. Emits progress(done, total) per item,
-    result((request_id, ExportReport)) when written, failed(message) otherwise (a cancelled export writes
-    nothing and says so). `cancel()` stops the export in flight; the next request starts afresh."""
+    """Runs `export_board` on its thread with its own store connection. Emits progressed(request id, done,
+    total) per item, exported(request id, ExportReport) when written, failed(request id, message) otherwise (a
+    cancelled export writes nothing and says so). `cancel(request id)` (workers.base) stops that export."""
+
+    progressed = Signal(int, int, int)
+    exported = Signal(int, object)  # request id, ExportReport
 
     def __init__(self, paths: AppPaths) -> None:
         super().__init__()
@@ -41,7 +44,7 @@ class BoardExportWorker(Worker):
         from fashion_desktop.export.job import ExportCancelled
 
         assert isinstance(request, ExportRequest)
-        self._cancel.clear()
+        request_id = request.request_id
         try:
             catalog = Catalog.open(request.catalog, self.paths)
             try:
@@ -55,17 +58,17 @@ class BoardExportWorker(Worker):
                     boards.items(board.id),
                     request.out,
                     request.options,
-                    on_progress=self.progress.emit,
-                    cancelled=lambda: self.cancelled,
+                    on_progress=lambda done, total: self.progressed.emit(request_id, done, total),
+                    cancelled=lambda: self.gate.is_cancelled(request_id),
                 )
             finally:
                 catalog.close()
         except ExportCancelled:
-            self.failed.emit("Export cancelled; nothing was written.")
+            self.failed.emit(request_id, "Export cancelled; nothing was written.")
             return
         except Exception as exc:  # every failure reaches the stylist as a message, never a dead thread
             log.exception("exporting board %d to %s failed", request.board_id, request.out)
-            self.failed.emit(f"Export failed: {exc}")
+            self.failed.emit(request_id, f"Export failed: {exc}")
             return
         log.info("exported board %d to %s: %d items, %d bytes", board.id, report.path, report.items, report.bytes)
-        self.result.emit((request.request_id, report))
+        self.exported.emit(request_id, report)
