@@ -50,12 +50,12 @@ def real_drag(target: QPoint, files: list[Path], report: list[str]) -> None:
         xdotool("mousemove", 80 + (target.x() - 80) * step // 8, 60 + (target.y() - 60) * step // 8)
         time.sleep(0.15)
     xdotool("sleep", 0.5, "mouseup", 1)
-    try:
-        out, _ = source.communicate(timeout=5)
-    except subprocess.TimeoutExpired:
-        source.kill()
-        out, _ = source.communicate()
-    report.append(out.strip())
+    watchdog = threading.Timer(20, source.kill)  # a source that never reports must not hang the run
+    watchdog.start()
+    assert source.stdout is not None
+    report.append(source.stdout.readline().strip())  # printed when the drag ends, while the data is still served
+    source.wait()
+    watchdog.cancel()
 
 
 def global_rect(widget: QWidget, rect: QRect | None = None) -> list[int]:
@@ -74,6 +74,7 @@ def main(out: Path) -> None:
     window.show()
     window.attach_workers(WorkerThreads(paths, None))
     state: dict[str, object] = {}
+    drags: list[threading.Thread] = []
     thumbnails: set[object] = set()
 
     def thumbnail_loaded(key: object, image: QImage) -> None:
@@ -121,7 +122,9 @@ def main(out: Path) -> None:
         report: list[str] = []
         state["drag"] = report
         file = paths.sample_catalog.joinpath(*DROPPED)
-        threading.Thread(target=real_drag, args=(middle, [file], report), daemon=True).start()
+        dragging = threading.Thread(target=real_drag, args=(middle, [file], report), daemon=True)
+        dragging.start()
+        drags.append(dragging)
         wait(
             lambda: window.presenter.query.origin == "drop" and not window.presenter.waiting and tiles_loaded(),
             captions,
@@ -182,6 +185,8 @@ def main(out: Path) -> None:
 
     wait(lambda: window.presenter.indexing.phase == "done" and not window.presenter.waiting and tiles_loaded(), browse)
     app.exec()
+    for dragging in drags:  # the other client's report arrives when it exits, maybe after the window is done
+        dragging.join(timeout=15)
     print(json.dumps(state))
 
 

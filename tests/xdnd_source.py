@@ -1,5 +1,6 @@
 """A separate X11 client that drags files as a file manager does: a small window at the top left; pressing the
-mouse on it starts a QDrag carrying the files as URLs. Prints "drag finished N" (1 = copied, 0 = refused).
+mouse on it starts a QDrag carrying the files as URLs. Prints "drag finished N" (1 = copied, 0 = refused) at once
+and exits 5 s later.
 
 usage: xdnd_source.py FILE...   (driven with xdotool by tests/window_screenshot.py)
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtCore import QMimeData, Qt, QTimer, QUrl
 from PySide6.QtGui import QDrag, QMouseEvent
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -28,6 +29,8 @@ class Source(QLabel):
         drag.setMimeData(mime)
         result = drag.exec(Qt.DropAction.CopyAction)
         print("drag finished", int(result.value), flush=True)
+        # The drop target asks for the data after exec() returns: keep serving it for a while, then exit.
+        QTimer.singleShot(5000, QApplication.quit)
 
 
 if __name__ == "__main__":
