@@ -26,18 +26,35 @@ def setup(target: Path, level: int = logging.INFO) -> Path | None:
     folder = target.parent
     for old in [h for h in root.handlers if isinstance(h, logging.handlers.RotatingFileHandler)]:
         if Path(old.baseFilename) == target:
+            _capture_warnings(old)
             return target
         root.removeHandler(old)  # the data directory changed (tests, or a moved portable install)
         old.close()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(target, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+        # backslashreplace: a file name that is not valid UTF-8 is logged as escapes, not as a logging error
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            target, maxBytes=2_000_000, backupCount=3, encoding="utf-8", errors="backslashreplace"
+        )
     except OSError as exc:
         print(f"fashion-desktop: cannot write log file in {folder}: {exc}", file=sys.stderr)
+        _capture_warnings(logging.NullHandler())
         return None
     handler.setFormatter(logging.Formatter(_FORMAT))
     root.addHandler(handler)
+    _capture_warnings(handler)
     return target
+
+
+def _capture_warnings(handler: logging.Handler) -> None:
+    """Python warnings (Pillow's DecompressionBombWarning, numpy's RuntimeWarning, ...) go to the log, never to
+    the stylist's terminal."""
+    logging.captureWarnings(True)
+    warnings_log = logging.getLogger("py.warnings")
+    warnings_log.propagate = False
+    for old in list(warnings_log.handlers):
+        warnings_log.removeHandler(old)
+    warnings_log.addHandler(handler)
 
 
 def add_error_listener(listener: ErrorListener) -> None:

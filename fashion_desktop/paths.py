@@ -7,8 +7,9 @@ injects its paths. Tests and the self-test build their own.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 
 APP_NAME = "fashion-desktop"
 MODELS_ENV = "FASHION_DESKTOP_MODELS"
@@ -16,6 +17,8 @@ DATA_DIR_ENV = "FASHION_DESKTOP_DATA_DIR"
 
 LOG_FILE = "fashion-desktop.log"
 SETTINGS_FILE = "settings.json"
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -49,3 +52,19 @@ class AppPaths:
 
     def with_data_dir(self, data_dir: Path) -> AppPaths:
         return AppPaths(data_dir, self.models_search_path, self.sample_catalog)
+
+
+def valid_unicode(text: str | PurePath) -> str:
+    """`text` with each byte of a file name that is not valid UTF-8 (which Python keeps as a surrogate escape)
+    shown as U+FFFD: printable, and valid in JSON. Opening the file needs the original, not this."""
+    text = str(text)
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+def shown(text: str | PurePath) -> str:
+    """A path or name as shown to the stylist on one line: `valid_unicode`, and control characters (a newline in a
+    file name, a terminal escape sequence) as visible escapes such as \\n."""
+    text = valid_unicode(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)

@@ -291,12 +291,12 @@ def test_styles_csv_with_unquoted_commas(tmp_path: Path, open_catalog: OpenCatal
     root = make_catalog(tmp_path / "catalog", count=4)
     (root / "styles.csv").write_text(STYLES)
     catalog = open_catalog(root)
-    catalog.index()
-    imported = catalog.import_styles()
-    assert imported is not None and len(imported.rows) == 3 and imported.recovered == 2
-    assert imported.unreadable == [(5, "4 fields, expected 10")]
-    names = {r["stem"]: r["product_display_name"] for r in imported.rows}
-    assert names["look2"] == "Blue, Sleeveless, Party Dress"
+    imported = catalog.index().styles
+    assert imported is not None and imported.rows == 3 and imported.recovered == 2
+    assert imported.unreadable == 1 and imported.examples == [(5, "4 fields, expected 10")]
+    assert catalog.import_styles() is None, "an unchanged styles.csv is not imported again"
+    look2 = catalog.store.items_by_path()["ünïcode shoes/look2.jpg"].id
+    assert catalog.store.styles_for([look2])[look2]["product_display_name"] == "Blue, Sleeveless, Party Dress"
     results = catalog.search_images([root / "ünïcode shoes" / "look0.PNG"], k=10, filters={"gender": "men"})
     assert [r.path.name for r in results] == ["look1.jpg"]
     assert results[0].metadata["product_display_name"] == "Nike Men, White Sneakers"

@@ -92,7 +92,8 @@ def test_catalog_exit_codes(models_env: Path, tmp_path: Path, capsys: pytest.Cap
     (tmp_path / "empty").mkdir()
     assert cli.main(["search", str(tmp_path / "q.png"), "--catalog", str(tmp_path / "empty")]) == cli.EXIT_NO_CATALOG
     assert "not indexed yet" in capsys.readouterr().err
-    assert cli.main(["search", str(tmp_path / "nope.png"), "--catalog", str(tmp_path / "empty")]) == cli.EXIT_NO_CATALOG
+    assert cli.main(["search", str(tmp_path / "nope.png"), "--catalog", str(tmp_path / "empty")]) == cli.EXIT_USAGE
+    assert "nope.png: no such file" in capsys.readouterr().err, "a bad query is refused before loading anything"
     assert cli.main(["index", str(tmp_path / "empty")]) == 0
     gradient(60, 60, seed=3).save(tmp_path / "empty" / "one.png")
     assert cli.main(["index", str(tmp_path / "empty")]) == 0

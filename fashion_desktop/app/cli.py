@@ -2,36 +2,46 @@
 
 Exit codes: 0 success, 1 some inputs failed (each reported; for `board export`, items drawn as placeholders because
 their file is missing or unreadable), 2 usage error (also: no such board), 3 models missing or corrupt, 4 catalog
-missing.
+missing, 130 interrupted (Ctrl-C; work committed so far is kept).
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import logging
-import sqlite3
+import math
+import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fashion_desktop.app.board_cli import add_board_parser, board_command
 from fashion_desktop.catalog.fields import NAME
-from fashion_desktop.paths import AppPaths
+from fashion_desktop.paths import AppPaths, shown, valid_unicode
 
 if TYPE_CHECKING:
     from fashion_desktop.catalog.catalog import Catalog
+    from fashion_desktop.catalog.indexer import IndexControl
+    from fashion_desktop.catalog.query import SearchResult
     from fashion_desktop.models.captioner import Captioner
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_NO_MODELS, EXIT_NO_CATALOG = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130  # the shell's convention for a command stopped by Ctrl-C (128 + SIGINT)
 
 log = logging.getLogger("fashion_desktop.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fashion-desktop", description="Visual search for a photo library.")
-    parser.add_argument("--threads", type=int, default=None, help="inference threads (default: physical cores)")
+    parser.add_argument(
+        "--threads", type=_threads, default=None, help=f"inference threads, 1 to {max_threads()} (default: cores)"
+    )
     commands = parser.add_subparsers(dest="command")
 
     caption = commands.add_parser("caption", help="describe images with the captioning model")
@@ -78,6 +88,18 @@ def _positive(text: str) -> int:
     return value
 
 
+def max_threads() -> int:
+    """More inference threads than twice the processor's cores only slow everything down."""
+    return 2 * (os.cpu_count() or 1)
+
+
+def _threads(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= max_threads():
+        raise argparse.ArgumentTypeError(f"must be between 1 and {max_threads()} (twice this machine's cores)")
+    return value
+
+
 CLI_COMMANDS = {"board", "caption", "index", "search", "status"}
 
 
@@ -96,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logs.setup(paths.log_file)
     from fashion_desktop.catalog.catalog import CatalogMissingError
-    from fashion_desktop.catalog.store import StoreError
+    from fashion_desktop.catalog.store import DatabaseFailure, StoreError
     from fashion_desktop.models.manifest import ModelFilesError
 
     commands: dict[str, Callable[[argparse.Namespace, AppPaths], int]] = {
@@ -111,22 +133,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             return commands[args.command](args, paths)
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        log.info("%s interrupted", args.command)
+        print(f"\nfashion-desktop: {args.command} interrupted; work committed so far is kept.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except ModelFilesError as exc:
-        print(f"fashion-desktop: {exc}", file=sys.stderr)
+        say(f"fashion-desktop: {exc}")
         return EXIT_NO_MODELS
     except CatalogMissingError as exc:
-        print(f"fashion-desktop: {exc}", file=sys.stderr)
+        say(f"fashion-desktop: {exc}")
         return EXIT_NO_CATALOG
     except (StoreError, ValueError) as exc:
-        print(f"fashion-desktop: {exc}", file=sys.stderr)
+        say(f"fashion-desktop: {exc}")
         return EXIT_USAGE if isinstance(exc, ValueError) else EXIT_PARTIAL
-    except (OSError, sqlite3.Error) as exc:  # e.g. the data directory's disk is full: nothing committed is lost
+    except (OSError, DatabaseFailure) as exc:  # e.g. the data directory's disk is full: nothing committed is lost
         log.error("stopped: %s", exc)
-        print(
-            f"fashion-desktop: stopped: {exc}. Work done so far is kept; run the command again once fixed.",
-            file=sys.stderr,
-        )
+        say(f"fashion-desktop: stopped: {exc}. Work done so far is kept; run the command again once fixed.")
         return EXIT_PARTIAL
+
+
+def say(text: str, *, stdout: bool = False) -> None:
+    """One message line (on stderr unless `stdout`), readable whatever it quotes: a file name with a newline,
+    a terminal escape or bytes that are not UTF-8 in it."""
+    print(shown(text), file=sys.stdout if stdout else sys.stderr)
 
 
 def window_command(arguments: list[str], paths: AppPaths) -> int:
@@ -136,7 +165,7 @@ def window_command(arguments: list[str], paths: AppPaths) -> int:
         return EXIT_USAGE
     catalog = Path(arguments[0]).expanduser() if arguments else None
     if catalog is not None and not catalog.is_dir():
-        print(f"fashion-desktop: catalog folder not found: {catalog}", file=sys.stderr)
+        say(f"fashion-desktop: catalog folder not found: {catalog}")
         return EXIT_NO_CATALOG
     from fashion_desktop.models.manifest import describe_models
 
@@ -190,7 +219,7 @@ def make_captioner(paths: AppPaths, threads: int | None) -> Captioner:
 
 
 def caption_command(args: argparse.Namespace, paths: AppPaths) -> int:
-    from fashion_desktop.imaging import ImageDecodeError
+    from fashion_desktop.imaging import ImageDecodeError, query_path_problem
 
     captioner = make_captioner(paths, args.threads)
     captioner.load()
@@ -199,18 +228,30 @@ def caption_command(args: argparse.Namespace, paths: AppPaths) -> int:
     failures = 0
     for path in args.images:
         try:
+            problem = query_path_problem(path)
+            if problem is not None:
+                raise ImageDecodeError(problem)
             (text,) = captioner.caption(
                 [path], beams=args.beams, max_tokens=args.max_tokens, min_tokens=args.min_tokens, prompt=args.prompt
             )
-        except (ImageDecodeError, OSError) as exc:
+        except (ValueError, OSError) as exc:  # ImageDecodeError is a ValueError
             failures += 1
-            print(f"fashion-desktop: {path}: {exc}", file=sys.stderr)
+            say(f"fashion-desktop: {path}: {exc}")
             if args.json:
-                print(json.dumps({"path": str(path), "error": str(exc)}))
+                print(json.dumps(_path_fields(path) | {"error": valid_unicode(str(exc))}))
             continue
-        log.info("captioned %s", path)
-        print(json.dumps({"path": str(path), "caption": text}) if args.json else f"{path}\t{text}")
+        log.info("captioned %r", str(path))
+        print(json.dumps(_path_fields(path) | {"caption": text}) if args.json else f"{shown(path)}\t{text}")
     return EXIT_PARTIAL if failures else EXIT_OK
+
+
+def _path_fields(path: Path) -> dict[str, str]:
+    """A path for JSON output: "path" as valid Unicode (bytes of a name that is not UTF-8 shown as U+FFFD), and
+    then also "path_bytes", the exact name in base64, to open it."""
+    text = valid_unicode(path)
+    if text == str(path):
+        return {"path": text}
+    return {"path": text, "path_bytes": base64.b64encode(os.fsencode(path)).decode("ascii")}
 
 
 def open_catalog(folder: Path | None, paths: AppPaths, threads: int | None) -> Catalog:
@@ -224,7 +265,8 @@ def open_catalog(folder: Path | None, paths: AppPaths, threads: int | None) -> C
 
 
 def index_command(args: argparse.Namespace, paths: AppPaths) -> int:
-    from fashion_desktop.catalog.indexer import IndexProgress
+    from fashion_desktop.catalog.indexer import IndexControl, IndexProgress
+    from fashion_desktop.catalog.styles import StylesReport
 
     catalog = open_catalog(args.catalog, paths, args.threads)
     tty = sys.stderr.isatty()
@@ -234,21 +276,53 @@ def index_command(args: argparse.Namespace, paths: AppPaths) -> int:
         line = f"indexed {progress.done}/{progress.total} ({progress.rate:.1f}/s{eta}, {progress.failed} skipped)"
         print(f"\r{line}" if tty else line, end="" if tty else "\n", file=sys.stderr, flush=True)
 
-    report = catalog.index(on_progress=show, batch_size=args.batch_size)
-    if tty:
-        print(file=sys.stderr)
-    scan = report.scan
-    print(
-        f"{catalog.root}: {scan.new} new, {scan.changed} changed, {scan.removed} removed, {scan.unchanged} "
-        f"unchanged; {report.embedded} embedded, {report.reused} reused, {len(report.failed)} skipped "
-        f"in {report.seconds:.1f}s"
-    )
-    for path, reason in report.failed:
-        print(f"  skipped {path}: {reason}")
-    if args.captions:
-        done = catalog.caption_all(make_captioner(paths, args.threads), on_progress=show_captions)
-        print(f"captioned {done} items")
+    def styles_read(styles: StylesReport) -> None:
+        say(styles.summary(), stdout=not (styles.error or styles.unreadable))
+
+    control = IndexControl()
+    with ctrl_c_cancels(control):
+        report = catalog.index(control, on_progress=show, batch_size=args.batch_size, on_styles=styles_read)
+        if tty:
+            print(file=sys.stderr)
+        for warning in report.warnings:
+            say(f"fashion-desktop: {warning}")
+        scan = report.scan
+        say(
+            f"{catalog.root}: {scan.new} new, {scan.changed} changed, {scan.removed} removed, {scan.unchanged} "
+            f"unchanged; {report.embedded} embedded, {report.reused} reused, {len(report.failed)} skipped "
+            f"in {report.seconds:.1f}s",
+            stdout=True,
+        )
+        for path, reason in report.failed:
+            say(f"  skipped {path}: {reason}", stdout=True)
+        if args.captions and not control.cancelled:
+            done = catalog.caption_all(make_captioner(paths, args.threads), control, on_progress=show_captions)
+            print(f"captioned {done} items")
+    if control.cancelled:
+        say("fashion-desktop: indexing stopped (Ctrl-C); what was indexed is kept, run it again to continue.")
+        return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+@contextmanager
+def ctrl_c_cancels(control: IndexControl) -> Iterator[None]:
+    """The first Ctrl-C stops indexing after the batch in hand (committed, lock released, a message); a second
+    one stops at once (the batch in flight is lost, everything committed is kept)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def first_then_at_once(signum: int, frame: object) -> None:
+        if control.cancelled:
+            raise KeyboardInterrupt
+        control.cancel()
+        print("\nfashion-desktop: stopping after the current batch (Ctrl-C again to stop at once)…", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, first_then_at_once)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def show_captions(done: int, total: int) -> None:
@@ -256,9 +330,17 @@ def show_captions(done: int, total: int) -> None:
 
 
 def search_command(args: argparse.Namespace, paths: AppPaths) -> int:
+    from fashion_desktop.imaging import ImageDecodeError, query_path_problem
+
+    problems = [(path, query_path_problem(path)) for path in args.images]
+    for path, problem in problems:
+        if problem is not None:
+            say(f"fashion-desktop: {path}: {problem}")
+    if any(problem is not None for _, problem in problems):
+        return EXIT_USAGE
     catalog = open_catalog(args.catalog, paths, args.threads)
     if catalog.store.counts().get("ok", 0) == 0:
-        print(f"fashion-desktop: {catalog.root} is not indexed yet: run `fashion-desktop index`", file=sys.stderr)
+        say(f"fashion-desktop: {catalog.root} is not indexed yet: run `fashion-desktop index`")
         return EXIT_NO_CATALOG
     filters = {}
     for spec in args.filter:
@@ -266,16 +348,10 @@ def search_command(args: argparse.Namespace, paths: AppPaths) -> int:
         if not sep:
             raise ValueError(f"--filter takes FIELD=VALUE, got {spec!r}")
         filters[name.strip()] = value.strip()
-    missing = [str(p) for p in args.images if not p.is_file()]
-    if missing:
-        print(f"fashion-desktop: no such file: {', '.join(missing)}", file=sys.stderr)
-        return EXIT_USAGE
-    from fashion_desktop.imaging import ImageDecodeError
-
     try:
         results = catalog.search_images(list(args.images), args.k, filters=filters, text=args.text)
     except ImageDecodeError as exc:
-        print(f"fashion-desktop: query image unreadable: {exc}", file=sys.stderr)
+        say(f"fashion-desktop: query image unreadable: {exc}")
         return EXIT_PARTIAL
     log.info("query from command line: %d images, %d results", len(args.images), len(results))
     captions: dict[int, str] = {}
@@ -284,30 +360,32 @@ def search_command(args: argparse.Namespace, paths: AppPaths) -> int:
     for result in results:
         caption = captions.get(result.item_id)
         if args.json:
-            row: dict[str, object] = {
-                "path": str(result.path),
-                "score": round(result.score, 6),
-                "metadata": result.metadata,
-            }
-            if args.captions:
-                row["caption"] = caption
-            print(json.dumps(row))
+            print(json.dumps(_result_fields(result, caption, args.captions), allow_nan=False))
         else:
             name = result.metadata.get(NAME, "")
-            print(
-                f"{result.score:.3f}  {result.path}"
-                + (f"  {name}" if name else "")
-                + (f"  — {caption}" if caption else "")
-            )
+            score = f"{result.score:.3f}" if math.isfinite(result.score) else "  -  "
+            line = f"{score}  {result.path}" + (f"  {name}" if name else "") + (f"  — {caption}" if caption else "")
+            say(line, stdout=True)
     return EXIT_OK
+
+
+def _result_fields(result: SearchResult, caption: str | None, with_caption: bool) -> dict[str, object]:
+    """One JSON result: always valid JSON (no NaN: a text-only match has a null score)."""
+    row: dict[str, object] = _path_fields(result.path) | {
+        "score": round(result.score, 6) if math.isfinite(result.score) else None,
+        "metadata": result.metadata,
+    }
+    if with_caption:
+        row["caption"] = caption
+    return row
 
 
 def status_command(args: argparse.Namespace, paths: AppPaths) -> int:
     catalog = open_catalog(args.catalog, paths, args.threads)
     status = catalog.status()
     if args.json:
-        print(json.dumps(status))
+        print(json.dumps({key: valid_unicode(v) if isinstance(v, str) else v for key, v in status.items()}))
     else:
         for key, value in status.items():
-            print(f"{key:>9}: {value}")
+            say(f"{key:>9}: {value}", stdout=True)
     return EXIT_OK

@@ -25,9 +25,12 @@ def run_window(paths: AppPaths, catalog: Path | None = None, argv: list[str] | N
     from fashion_desktop.ui.main_window import MainWindow
     from fashion_desktop.workers.engine import WorkerThreads
 
-    settings = Settings.load(paths.settings_file)
+    settings, notices = Settings.load_checked(paths.settings_file)
     window = MainWindow(settings, paths, catalog)
     window.show()
+    for notice in notices:  # a damaged settings file never blocks a launch; the stylist is told once
+        print(f"fashion-desktop: {notice}", file=sys.stderr)
+        window.show_error(notice)
     log.info("window shown %.3f s after start", time.perf_counter() - started)
     running: list[WorkerThreads] = []
 

@@ -18,7 +18,7 @@ from fashion_desktop.catalog.query import LibraryView, Query, QueryImage, Region
 from fashion_desktop.catalog.scan import content_hash
 from fashion_desktop.catalog.search import ExactIndex, SearchHit, combine_queries
 from fashion_desktop.catalog.store import CatalogStore, Item, store_dir_for
-from fashion_desktop.catalog.styles import StylesImport, find_styles_file, read_styles
+from fashion_desktop.catalog.styles import StylesReport, find_styles_file, open_styles, styles_identity
 from fashion_desktop.imaging import ImageSource, load_rgb
 from fashion_desktop.models.captioner import Captioner
 from fashion_desktop.models.embedder import ImageEmbedder
@@ -82,27 +82,48 @@ class Catalog:
         control: IndexControl | None = None,
         on_progress: Callable[[IndexProgress], None] | None = None,
         batch_size: int = 32,
+        on_styles: Callable[[StylesReport], None] | None = None,
     ) -> IndexReport:
-        report = Indexer(self.store, self.embedder, batch_size=batch_size).run(control, on_progress)
-        if self.import_styles() is None:
+        """Bring the catalog up to date. styles.csv first, and only when it changed (`on_styles` hears of it at
+        once), so metadata filters work while the photos are being embedded."""
+        with self.store.writing():
+            styles = self.import_styles()
+            if styles is not None and on_styles is not None:
+                on_styles(styles)
+            report = Indexer(self.store, self.embedder, batch_size=batch_size).run(control, on_progress)
+            report.styles = styles
             self.store.refresh_text(self.store.ids_missing_text(), self.caption_model or "")
         self._index = None  # rebuilt from the store on next search
         return report
 
-    def import_styles(self) -> StylesImport | None:
+    def import_styles(self) -> StylesReport | None:
+        """Import styles.csv when it changed since the last import; None when it did not (or there is none).
+        A file that cannot be used is reported and the metadata imported before is kept."""
         path = find_styles_file(self.root)
-        if path is None:
+        try:
+            source = styles_identity(path) if path is not None else None
+        except OSError:
+            source = None
+        if source == self.store.styles_source():
             return None
-        imported = read_styles(path)
-        self.store.replace_styles(imported.rows)
-        ids = [item.id for item in self.store.items_by_path().values()]
-        self.store.refresh_text(ids, self.caption_model or "")
-        if imported.unreadable:
-            log.warning("%s: %d rows could not be read: %s", path, len(imported.unreadable), imported.unreadable[:5])
-        log.info(
-            "%s: %d rows imported (%d with commas in the name recovered)", path, len(imported.rows), imported.recovered
-        )
-        return imported
+        if path is None or source is None:
+            log.info("%s: no styles.csv any more; metadata cleared", self.root)
+            self.store.replace_styles([], None)
+            self.store.rebuild_text_index(self.caption_model or "")
+            return None
+        try:
+            reader = open_styles(path)
+        except OSError as exc:
+            report = StylesReport(file=str(path), error=f"cannot be read: {exc}")
+            log.warning(report.summary())
+            return report
+        with reader:
+            if reader.report.error is None:
+                self.store.replace_styles(reader.rows(), source)
+                self.store.rebuild_text_index(self.caption_model or "")
+        report = reader.report
+        log.log(logging.WARNING if report.error or report.unreadable else logging.INFO, report.summary())
+        return report
 
     # -- searching ------------------------------------------------------------------------------------------
     def search_index(self) -> ExactIndex:
@@ -194,8 +215,11 @@ class Catalog:
     ) -> list[SearchResult]:
         """Items most like all of `queries` (unit vectors), best first."""
         allowed = self.allowed_ids(filters or {}, text)
-        hits = self.search_index().search(combine_queries(queries), k, allowed=allowed, exclude=exclude)
-        return self._results_for(hits)
+        query = combine_queries(queries)
+        if not np.all(np.isfinite(query)):
+            raise ValueError("the image model could not describe this query image (it gave invalid numbers)")
+        hits = self.search_index().search(query, k, allowed=allowed, exclude=exclude)
+        return self._results_for(_finite(hits))
 
     def search_images(
         self,
@@ -210,15 +234,19 @@ class Catalog:
         return self.search_vectors(vectors, k, filters=filters, exclude=self.items_matching(images), text=text)
 
     def items_matching(self, images: Sequence[ImageSource]) -> list[int]:
-        """Catalog items with the same content as any of these query images (files only)."""
-        hashes = set()
+        """Catalog items that are these query images: the same file (by path) or the same content (files only)."""
+        hashes, paths = set(), set()
         for image in images:
-            if isinstance(image, (str, Path)) and Path(image).is_file():
-                try:
-                    hashes.add(content_hash(Path(image)))
-                except OSError:
-                    continue
-        return self.store.ids_with_hashes(hashes)
+            if not isinstance(image, (str, Path)):
+                continue
+            path = Path(image).absolute()
+            if path.is_relative_to(self.root):
+                paths.add(path.relative_to(self.root).as_posix())
+            try:
+                hashes.add(content_hash(path))
+            except OSError:
+                continue
+        return sorted(set(self.store.ids_with_hashes(hashes)) | set(self.store.ids_with_paths(paths)))
 
     def text_results(self, text: str, k: int, filters: dict[str, str]) -> list[SearchResult]:
         """Items whose caption or product name match, best match first (no similarity score)."""
@@ -277,9 +305,9 @@ class Catalog:
             elif item.content_hash:
                 missing.append(item)
         if missing:
-            texts = captioner.caption([self.root / item.path for item in missing])
-            self.store.store_captions(model, [(i.content_hash or "", t) for i, t in zip(missing, texts, strict=True)])
-            found |= {item.id: text for item, text in zip(missing, texts, strict=True)}
+            written = _caption_each_readable(captioner, [(item, self.root / item.path) for item in missing])
+            self.store.store_captions(model, [(item.content_hash or "", text) for item, text in written])
+            found |= {item.id: text for item, text in written}
         return found
 
     def caption_all(
@@ -347,6 +375,30 @@ class Catalog:
     def skipped_files(self) -> list[tuple[str, str]]:
         """Every file the catalog could not index, with the reason, whichever run found it."""
         return [(item.path, item.error or "unreadable") for item in self.store.items_with_status("error")]
+
+
+def _finite(hits: Sequence[SearchHit]) -> list[SearchHit]:
+    """Hits with a real score: a damaged vector (NaN or infinite) must not reach the stylist or the JSON output."""
+    good = [hit for hit in hits if np.isfinite(hit.score)]
+    if len(good) < len(hits):
+        log.warning("%d results left out: their stored vectors are damaged (index again)", len(hits) - len(good))
+    return good
+
+
+def _caption_each_readable(captioner: Captioner, items: Sequence[tuple[Item, Path]]) -> list[tuple[Item, str]]:
+    """Captions for these items as one batch; when a file cannot be decoded, the others are still captioned (one
+    by one) and the bad one is left out, to be tried again next time."""
+    try:
+        texts = captioner.caption([path for _, path in items])
+        return [(item, text) for (item, _), text in zip(items, texts, strict=True)]
+    except ValueError as exc:  # ImageDecodeError, or a picture the model's preprocessing refuses
+        if len(items) == 1:
+            log.warning("not captioned: %r: %s", str(items[0][1]), exc)
+            return []
+    written = []
+    for pair in items:
+        written += _caption_each_readable(captioner, [pair])
+    return written
 
 
 def _query_pixels(query_image: QueryImage, region: Region | None) -> Image.Image:

@@ -6,6 +6,7 @@ continues where this one stopped. Bad files are recorded with a reason and never
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -14,17 +15,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from PIL import Image
+import PIL
 
-from fashion_desktop.catalog.scan import content_hash, scan
+import fashion_desktop
+from fashion_desktop.catalog.scan import ScanReport, content_hash_of, scan
 from fashion_desktop.catalog.store import CatalogStore, IndexResult, Item, ScanDiff
-from fashion_desktop.imaging import ImageDecodeError, load_rgb, open_image
+from fashion_desktop.catalog.styles import StylesReport
+from fashion_desktop.imaging import ImageDecodeError, UnreadableFileError, decode, open_regular_file
 from fashion_desktop.models.embedder import ImageEmbedder
-from fashion_desktop.models.preprocess import preprocess
+from fashion_desktop.models.preprocess import PreprocessConfig, preprocess
 
 log = logging.getLogger("fashion_desktop.catalog.indexer")
-
-MAX_PIXELS = 120_000_000  # larger images are refused as decompression bombs (a 12000×10000 photo still passes)
 
 
 @dataclass(frozen=True)
@@ -41,9 +42,11 @@ class IndexReport:
     scan: ScanDiff = field(default_factory=ScanDiff)
     embedded: int = 0
     reused: int = 0  # renamed, moved or duplicate files whose vector was already known
-    failed: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): files and folders not indexed
     cancelled: bool = False
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # about the catalog as a whole, for the stylist
+    styles: StylesReport | None = None  # the styles.csv import, when there was one this run
 
 
 class IndexControl:
@@ -101,7 +104,10 @@ class Indexer:
 
     def _run(self, control: IndexControl, on_progress: Callable[[IndexProgress], None] | None) -> IndexReport:
         started = time.monotonic()
-        report = IndexReport(scan=self.store.apply_scan(list(scan(self.store.root))))
+        report = IndexReport()
+        if not self._apply_scan(report):
+            return report
+        self.store.retry_failures(failure_context(self.store.model_id, self.embedder.preprocess_config))
         pending = self.store.items_with_status("pending")
         log.info("indexing %s: %s, %d files to read", self.store.root, report.scan, len(pending))
         known = self.store.known_hashes()
@@ -132,23 +138,51 @@ class Indexer:
         )
         return report
 
+    def _apply_scan(self, report: IndexReport) -> bool:
+        """Scan and record what changed; False (and a warning) when the catalog folder is suddenly empty while
+        the index knows photos: an unmounted drive or share must not cost the index."""
+        seen = ScanReport()
+        files = list(scan(self.store.root, seen))
+        report.failed.extend(seen.problems)
+        known = sum(self.store.counts().values())
+        if seen.root_empty and known:
+            message = (
+                f"The catalog folder {self.store.root} is empty: is a drive or network share disconnected? "
+                f"The index of its {known} photos is kept; index again once the folder is back."
+            )
+            log.warning(message)
+            report.warnings.append(message)
+            return False
+        report.scan = self.store.apply_scan(files, keep_under=seen.unreadable_folders)
+        return True
+
     def _prepare(self, item: Item, known: set[str]) -> _Prepared:
-        """Runs in a decode thread: hash the file, and decode + preprocess it unless its vector is known."""
+        """Runs in a decode thread: hash the file, and decode + preprocess it unless its vector is known.
+
+        One descriptor for both (checked to be a regular file, opened without blocking), so what is hashed is
+        what is decoded. Any failure is this file's skip reason, never the batch's end.
+        """
         path = self.store.root / item.path
+        digest: str | None = None
         try:
-            digest = content_hash(path)
-        except OSError as exc:
-            return _Prepared(item, IndexResult(item.id, None, error=f"unreadable: {exc.strerror or exc}"), None)
-        if item.size == 0:
-            return _Prepared(item, IndexResult(item.id, digest, error="empty file"), None)
-        try:
-            with open_image(path) as opened:
-                width, height = _upright_size(opened)
+            with open_regular_file(path) as handle:
+                digest = content_hash_of(handle)
+                if item.size == 0:
+                    return _Prepared(item, IndexResult(item.id, digest, error="empty file"), None)
+                handle.seek(0)
                 config = self.embedder.preprocess_config
-                image = load_rgb(opened, draft_size=config.draft_size, max_pixels=MAX_PIXELS)
-                pixels = None if digest in known else preprocess(image, config)
-        except (ImageDecodeError, OSError, ValueError) as exc:
+                decoded = decode(handle, draft_size=config.draft_size)
+                pixels = None if digest in known else preprocess(decoded.image, config)
+        except UnreadableFileError as exc:
+            return _Prepared(item, IndexResult(item.id, digest, error=f"unreadable: {exc}"), None)
+        except ImageDecodeError as exc:
             return _Prepared(item, IndexResult(item.id, digest, error=str(exc)), None)
+        except OSError as exc:
+            return _Prepared(item, IndexResult(item.id, digest, error=f"unreadable: {exc.strerror or exc}"), None)
+        except Exception as exc:  # a preprocessing surprise on one file must not stop the run
+            log.exception("preparing %r failed", item.path)
+            return _Prepared(item, IndexResult(item.id, digest, error=f"could not be prepared: {exc}"), None)
+        width, height = decoded.size
         return _Prepared(item, IndexResult(item.id, digest, width=width, height=height), pixels)
 
     def _commit(self, batch: Sequence[_Prepared], known: set[str], report: IndexReport) -> None:
@@ -179,11 +213,11 @@ class Indexer:
         known.update(fresh)
 
 
-def _upright_size(image: Image.Image) -> tuple[int, int]:
-    """Displayed (EXIF-upright) size, read from the header before any pixels are decoded."""
-    width, height = image.size
-    orientation = image.getexif().get(0x0112, 1)
-    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+def failure_context(model_id: str, config: PreprocessConfig) -> str:
+    """What a file's failure depends on besides the file: the image model and its preprocessing, and the
+    decoders. When it changes (models repaired or replaced, the app updated), failed files are tried again."""
+    parts = (model_id, repr(config), fashion_desktop.__version__, PIL.__version__)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 def _prefetched(

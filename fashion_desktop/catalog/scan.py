@@ -1,67 +1,116 @@
-"""Finding the images of a catalog folder: recursive, hidden entries skipped, symlink loops safe."""
+"""Finding the images of a catalog folder: recursive, hidden entries skipped, symlink loops safe, and honest about
+what it could not see (an unreadable folder is not an empty one)."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
-from fashion_desktop.imaging import IMAGE_SUFFIXES
+from fashion_desktop.imaging import IMAGE_SUFFIXES, open_regular_file, query_path_problem, readable_os_error
+
+log = logging.getLogger("fashion_desktop.catalog.scan")
+
+HASH_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class ScannedFile:
-    path: str  # relative to the catalog root, with forward slashes
+    path: str  # relative to the catalog root, with forward slashes; exactly the file system's name (may hold
+    # surrogate escapes when a name is not valid UTF-8)
     size: int
     mtime_ns: int
 
 
-def scan(root: Path) -> Iterator[ScannedFile]:
-    """Every image file below `root`, following symlinked folders once each (loops and repeats are cut)."""
+@dataclass
+class ScanReport:
+    """What a scan could not see. Items below an unreadable folder are kept, not removed: a folder that cannot
+    be listed today (permissions, a flaky share) has not lost its photos."""
+
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (relative path, reason), for the stylist
+    unreadable_folders: list[str] = field(default_factory=list)  # relative, "" for the root itself
+    root_empty: bool = False  # the catalog folder has no visible entries at all: an unmounted share looks so
+
+
+def scan(root: Path, report: ScanReport | None = None) -> Iterator[ScannedFile]:
+    """Every image file below `root`. Symlinked folders are followed once each (loops and repeats are cut) and
+    only when they lead to a folder inside the catalog; what cannot be read goes to `report`."""
+    report = report if report is not None else ScanReport()
+    root = root.resolve()
     visited: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
         folder = stack.pop()
+        relative_folder = _relative(folder, root)
         try:
             info = folder.stat()
-        except OSError:
-            continue
-        if (info.st_dev, info.st_ino) in visited:
-            continue
-        visited.add((info.st_dev, info.st_ino))
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.startswith("."):
+            if (info.st_dev, info.st_ino) in visited:
                 continue
+            visited.add((info.st_dev, info.st_ino))
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            report.unreadable_folders.append(relative_folder)
+            report.problems.append((relative_folder + "/", f"folder not readable: {_reason(exc)}"))
+            continue
+        visible = [entry for entry in entries if not entry.name.startswith(".")]
+        if folder == root and not visible:
+            report.root_empty = True
+        for entry in visible:
             try:
                 if entry.is_dir(follow_symlinks=True):
-                    stack.append(Path(entry.path))
-                elif entry.is_file(follow_symlinks=True) and Path(entry.name).suffix.lower() in IMAGE_SUFFIXES:
-                    stat = entry.stat(follow_symlinks=True)
-                    relative = Path(entry.path).relative_to(root).as_posix()
-                    yield ScannedFile(relative, stat.st_size, stat.st_mtime_ns)
-            except OSError:
-                continue  # vanished or unreadable entry: the next scan will see it again
+                    if not entry.is_symlink() or _inside(Path(entry.path), root):
+                        stack.append(Path(entry.path))
+                    else:
+                        log.info("not following %s: the folder it links to is outside the catalog", entry.path)
+                    continue
+                if Path(entry.name).suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                relative = _relative(Path(entry.path), root)
+                if entry.is_file(follow_symlinks=True):
+                    found = entry.stat(follow_symlinks=True)
+                    yield ScannedFile(relative, found.st_size, found.st_mtime_ns)
+                else:  # a FIFO, socket or device named like an image, or a link to nothing
+                    report.problems.append((relative, query_path_problem(entry.path) or "not a regular file"))
+            except OSError as exc:
+                report.problems.append((_relative(Path(entry.path), root), _reason(exc)))
 
 
-def content_hash(path: Path, size: int | None = None) -> str:
-    """Identity of a file's content that survives renames: the first 1 MiB, the last 1 KiB and the size.
+def content_hash(path: Path) -> str:
+    """Identity of a file's content that survives renames and moves: sha256 of the whole file and its size.
 
-    Cheap on big files (as rclip does); two files differing only in the middle would collide, which for
-    product photos (compressed, headers at both ends) we accept.
+    The whole file, because an edit that keeps the size (retouching an uncompressed BMP or TIFF in the middle)
+    must not reuse the old vector. Only new or changed files are hashed, while they are read for decoding anyway.
     """
-    import hashlib
+    with open_regular_file(path) as handle:
+        return content_hash_of(handle)
 
+
+def content_hash_of(handle: BinaryIO) -> str:
+    """`content_hash` of an open file, read from its start (the indexer then decodes the same descriptor)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        total = size if size is not None else os.fstat(handle.fileno()).st_size
-        digest.update(handle.read(1 << 20))
-        if total > (1 << 20):
-            handle.seek(max(1 << 20, total - 1024))
-            digest.update(handle.read(1024))
-    digest.update(str(total).encode())
+    total = 0
+    handle.seek(0)
+    while chunk := handle.read(HASH_CHUNK):
+        digest.update(chunk)
+        total += len(chunk)
+    digest.update(str(total).encode())  # as before whole-file hashing: files up to 1 MiB keep their identity
     return digest.hexdigest()[:32]
+
+
+def _inside(link: Path, root: Path) -> bool:
+    try:
+        return link.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):
+        return False
+
+
+def _relative(path: Path, root: Path) -> str:
+    return "" if path == root else path.relative_to(root).as_posix()
+
+
+def _reason(exc: OSError) -> str:
+    return str(readable_os_error(exc))

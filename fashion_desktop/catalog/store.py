@@ -3,7 +3,9 @@
 Lives in the data directory, never in the catalog folder. Vectors are appended and fsynced before the SQLite
 transaction that references them commits, so after a crash the database never points past the file; unreferenced
 tail rows are cut on open. An old schema, another model's vectors, or a damaged database are set aside and
-rebuilt rather than crashed on. No pickle anywhere.
+rebuilt rather than crashed on; a store that is only unavailable (disk full, I/O error, locked, unreadable) is
+reported and left alone. On a read-only data folder the store opens read-only: searching works, indexing says
+why it cannot. No pickle anywhere.
 """
 
 from __future__ import annotations
@@ -35,6 +37,15 @@ OPEN_LOCK = "open.lock"
 WRITE_LOCK = "write.lock"
 VECTORS_FILE = "vectors.f32"
 SQL_CHUNK = 500  # ids per `IN (…)`: well under SQLite's bound-parameter limit
+OPEN_ATTEMPTS = 3  # an unavailable store (I/O error, locked, cannot open) is tried again this often, then reported
+
+# SQLite's primary result codes (sqlite3 exceptions carry them as sqlite_errorcode): only these two mean the file
+# itself is damaged. Everything else (full disk, I/O error, locked, cannot open, read-only) leaves it alone.
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+# What store operations raise when the database is unavailable; callers outside the store catch this name rather
+# than importing sqlite3 (the store is the only owner of SQL).
+DatabaseFailure = sqlite3.Error
 
 # Full-text search over the product name, the caption and every other field plus the file's path. Porter stemming:
 # "shoes" finds "Shoe" and "Formal Shoes"; diacritics folded ("pantalón" finds "pantalon").
@@ -71,6 +82,10 @@ CREATE TABLE styles(stem TEXT PRIMARY KEY, {", ".join(f"{f} TEXT" for f in COLUM
 
 class StoreError(RuntimeError):
     """The store cannot be used (e.g. the data directory is not writable)."""
+
+
+class _DamagedStore(Exception):
+    """The database file is damaged (not merely unavailable): the one reason to set a store aside."""
 
 
 @dataclass
@@ -131,17 +146,36 @@ class CatalogStore:
         except OSError as exc:
             raise StoreError(f"cannot create the catalog store in {folder}: {exc}") from exc
         self._vectors_path = folder / VECTORS_FILE
+        self._writers = 0  # depth of nested writing() blocks in this store
+        self.read_only = not _writable(folder)
+        if self.read_only:
+            self.db = self._open_read_only()
+            return
         with file_lock(folder / OPEN_LOCK):  # one opener at a time may create or rebuild the store
-            self.db = self._open_or_rebuild()
+            self.db = self._open_with_retries()
             self._upgrade_text_index()
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """Held by the one indexer allowed at a time; it alone appends, repairs and compacts vectors."""
+        """Held by the one indexer allowed at a time; it alone appends, repairs and compacts vectors. Nested use
+        in one store (the catalog importing styles, then indexing) holds it once."""
+        if self._writers:
+            self._writers += 1
+            try:
+                yield
+            finally:
+                self._writers -= 1
+            return
+        if self.read_only:
+            raise StoreError(f"the data folder {self.folder} is read-only: searching works, indexing cannot")
         try:
             with file_lock(self.folder / WRITE_LOCK, blocking=False):
-                self._repair_vector_file()
-                yield
+                self._writers = 1
+                try:
+                    self._repair_vector_file()
+                    yield
+                finally:
+                    self._writers = 0
         except LockBusyError:
             raise StoreError(f"{self.root} is already being indexed (by another window or process)") from None
 
@@ -154,21 +188,58 @@ class CatalogStore:
         db.execute("PRAGMA foreign_keys=ON")
         return db
 
+    def _open_with_retries(self) -> sqlite3.Connection:
+        """Open, retrying a store that is only unavailable (I/O error, locked, cannot open, disk full), which is
+        then reported as such: never set aside, never rebuilt."""
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            try:
+                return self._open_or_rebuild()
+            except sqlite3.Error as exc:
+                if attempt == OPEN_ATTEMPTS:
+                    raise StoreError(
+                        f"the catalog store in {self.folder} is unavailable ({exc}); nothing was changed, "
+                        "try again once the disk is back or has room"
+                    ) from exc
+                log.warning("catalog store %s unavailable (%s); trying again", self.folder, exc)
+                time.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
+
     def _open_or_rebuild(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = None
         try:
             db = self._connect()
             reason = self._incompatibility(db)
-            if reason is None:
-                return db
-            db.close()
+        except _DamagedStore as exc:
+            reason = str(exc)
         except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                if db is not None:
+                    db.close()
+                raise
             reason = f"damaged database ({exc})"
-        level = logging.INFO if reason == "new store" else logging.WARNING
-        log.log(level, "creating catalog store %s: %s", self.folder, reason)
-        self._set_aside()
-        db = self._connect()
-        db.executescript(SCHEMA)
+        if reason is None and db is not None:
+            return db
+        if reason == "new store" and db is not None:
+            log.info("creating catalog store %s", self.folder)
+            self._vectors_path.unlink(missing_ok=True)  # left by a store whose database was deleted
+        else:
+            log.warning("setting catalog store %s aside and starting afresh: %s", self.folder, reason)
+            if db is not None:
+                db.close()
+            self._set_aside()
+            db = self._connect()
+        try:
+            self._create_schema(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _create_schema(self, db: sqlite3.Connection) -> None:
+        """One transaction: a store whose creation failed (a full disk) is left empty, not half made."""
         with self.transaction(db):
+            for statement in filter(str.strip, SCHEMA.split(";")):
+                db.execute(statement)
             db.executemany(
                 "INSERT INTO meta(key, value) VALUES (?, ?)",
                 [
@@ -179,20 +250,52 @@ class CatalogStore:
                     ("created", str(time.time())),
                 ],
             )
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A store in a read-only data folder: searched as it is. SQLite needs a WAL database's -shm file; when
+        it cannot be created, the database is opened as immutable (nobody can write it there either)."""
+        database = self.folder / DB_FILE
+        if not database.is_file():
+            raise StoreError(f"{self.root} has no index yet, and the data folder {self.folder} is read-only")
+        db = None
+        for mode in ("mode=ro", "immutable=1"):
+            try:
+                db = sqlite3.connect(f"{database.as_uri()}?{mode}", uri=True, timeout=30, isolation_level=None)
+                db.row_factory = sqlite3.Row
+                reason = self._incompatibility(db)
+                break
+            except (sqlite3.OperationalError, _DamagedStore) as exc:
+                if db is not None:
+                    db.close()
+                    db = None
+                reason = str(exc)
+        if db is None or reason is not None:
+            if db is not None:
+                db.close()
+            raise StoreError(f"the catalog store in the read-only folder {self.folder} cannot be used: {reason}")
         return db
 
     def _incompatibility(self, db: sqlite3.Connection) -> str | None:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not tables:
-            return "new store"
-        if "meta" not in tables:
-            return "not a catalog store"
-        meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        if meta.get("schema") != str(SCHEMA_VERSION):
-            return f"schema {meta.get('schema')} (this app uses {SCHEMA_VERSION})"
-        if meta.get("model") != self.model_id or meta.get("dimension") != str(self.dimension):
-            return "vectors were made by another image model"
-        db.execute("PRAGMA quick_check").fetchone()
+        """None when the store can be used; else why it must be created or set aside. Raises _DamagedStore on a
+        damaged file and sqlite3 errors when it is only unavailable."""
+        try:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not tables:
+                return "new store"
+            if "meta" not in tables:
+                return "not a catalog store"
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            if meta.get("schema") != str(SCHEMA_VERSION):
+                return f"schema {meta.get('schema')} (this app uses {SCHEMA_VERSION})"
+            if meta.get("model") != self.model_id or meta.get("dimension") != str(self.dimension):
+                return "vectors were made by another image model"
+            verdict = str(db.execute("PRAGMA quick_check").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            if _is_damage(exc):
+                raise _DamagedStore(f"damaged database ({exc})") from exc
+            raise
+        if verdict != "ok":
+            raise _DamagedStore(f"damaged database ({verdict})")
         return None
 
     def _set_aside(self) -> None:
@@ -239,7 +342,7 @@ class CatalogStore:
 
     # -- items -------------------------------------------------------------------------------------------
     def items_by_path(self) -> dict[str, Item]:
-        return {row["path"]: _item(row) for row in self.db.execute("SELECT * FROM items")}
+        return {item.path: item for item in map(_item, self.db.execute("SELECT * FROM items"))}
 
     def item(self, item_id: int) -> Item | None:
         row = self.db.execute("SELECT * FROM items WHERE id=?", (item_id,)).fetchone()
@@ -261,6 +364,11 @@ class CatalogStore:
         """Items whose content is one of these (a query image that is itself a catalog item)."""
         return [int(row[0]) for row in self._rows_where_in("SELECT id FROM items WHERE content_hash IN ({})", hashes)]
 
+    def ids_with_paths(self, paths: Iterable[str]) -> list[int]:
+        """Items at these paths (relative to the catalog root)."""
+        query = "SELECT id FROM items WHERE path IN ({})"
+        return [int(row[0]) for row in self._rows_where_in(query, map(_db_text, paths))]
+
     def items_with_status(self, status: str) -> list[Item]:
         return [_item(r) for r in self.db.execute("SELECT * FROM items WHERE status=? ORDER BY path", (status,))]
 
@@ -268,40 +376,61 @@ class CatalogStore:
         rows = self.db.execute("SELECT status, COUNT(*) FROM items GROUP BY status").fetchall()
         return {status: count for status, count in rows}
 
-    def apply_scan(self, scanned: Sequence[ScannedFile]) -> ScanDiff:
-        """Mark-and-sweep against a full scan: unchanged files (size + mtime) are kept, new or changed ones
-        become pending, files no longer present leave the catalog. One transaction."""
+    def apply_scan(self, scanned: Iterable[ScannedFile], keep_under: Sequence[str] = ()) -> ScanDiff:
+        """Mark-and-sweep against a full scan: unchanged files (size + mtime) are kept untouched, new or changed
+        ones become pending, files no longer present leave the catalog, except below the folders in `keep_under`
+        (which could not be read this time). One transaction, which writes only what changed."""
         known = {
-            row["path"]: (row["size"], row["mtime_ns"], row["status"])
-            for row in self.db.execute("SELECT path, size, mtime_ns, status FROM items")
+            _fs_text(row[1]): (int(row[0]), row[2], row[3])
+            for row in self.db.execute("SELECT id, path, size, mtime_ns FROM items")
         }
-        generation = int(self.db.execute("SELECT COALESCE(MAX(scan), 0) + 1 FROM items").fetchone()[0])
         diff = ScanDiff()
+        new: list[tuple[str, str, int, int]] = []
+        changed: list[tuple[int, int, int]] = []
+        seen: set[str] = set()
+        for entry in scanned:
+            if entry.path in seen:
+                continue
+            seen.add(entry.path)
+            previous = known.get(entry.path)
+            if previous is None:
+                stem = PurePosixPath(entry.path).stem
+                new.append((_db_text(entry.path), _db_text(stem), entry.size, entry.mtime_ns))
+            elif previous[1:] != (entry.size, entry.mtime_ns):
+                changed.append((entry.size, entry.mtime_ns, previous[0]))
+            else:
+                diff.unchanged += 1
+        kept = tuple(folder.rstrip("/") + "/" for folder in keep_under)
+        gone = [
+            item_id
+            for path, (item_id, _, _) in known.items()
+            if path not in seen and not ("/" in kept or path.startswith(kept))
+        ]
         with self.transaction():
-            for entry in scanned:
-                previous = known.get(entry.path)
-                if previous is None:
-                    self.db.execute(
-                        "INSERT INTO items(path, stem, size, mtime_ns, status, scan) VALUES (?, ?, ?, ?, 'pending', ?)",
-                        (entry.path, PurePosixPath(entry.path).stem, entry.size, entry.mtime_ns, generation),
-                    )
-                    diff.new += 1
-                elif previous[:2] != (entry.size, entry.mtime_ns):
-                    self.db.execute(
-                        "UPDATE items SET size=?, mtime_ns=?, status='pending', content_hash=NULL, error=NULL, "
-                        "scan=? WHERE path=?",
-                        (entry.size, entry.mtime_ns, generation, entry.path),
-                    )
-                    diff.changed += 1
-                else:
-                    self.db.execute("UPDATE items SET scan=? WHERE path=?", (generation, entry.path))
-                    diff.unchanged += 1
-            gone = [r[0] for r in self.db.execute("SELECT id FROM items WHERE scan<>?", (generation,))]
-            for item_id in gone:
-                self.db.execute("DELETE FROM text_index WHERE rowid=?", (item_id,))
-            self.db.execute("DELETE FROM items WHERE scan<>?", (generation,))
-            diff.removed = len(gone)
+            self.db.executemany(
+                "INSERT INTO items(path, stem, size, mtime_ns, status) VALUES (?, ?, ?, ?, 'pending')", new
+            )
+            self.db.executemany(
+                "UPDATE items SET size=?, mtime_ns=?, status='pending', content_hash=NULL, error=NULL WHERE id=?",
+                changed,
+            )
+            for start in range(0, len(gone), SQL_CHUNK):
+                chunk = gone[start : start + SQL_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"DELETE FROM text_index WHERE rowid IN ({marks})", chunk)
+                self.db.execute(f"DELETE FROM items WHERE id IN ({marks})", chunk)
+        diff.new, diff.changed, diff.removed = len(new), len(changed), len(gone)
         return diff
+
+    def retry_failures(self, context: str) -> int:
+        """Failed items become pending again when what judged them changed (`context`: the image model, its
+        preprocessing, the decoder versions); a changed file is retried by the scan already."""
+        if self._meta("failure_context") == context:
+            return 0
+        with self.transaction():
+            cursor = self.db.execute("UPDATE items SET status='pending', error=NULL WHERE status='error'")
+            self._set_meta("failure_context", context)
+        return int(cursor.rowcount)
 
     def record_results(self, results: Sequence[IndexResult], vectors: np.ndarray) -> None:
         """Commit one batch: vectors first (durably), then the rows that reference them."""
@@ -432,6 +561,9 @@ class CatalogStore:
 
     def store_captions(self, model: str, captions: Iterable[tuple[str, str]]) -> None:
         pairs = list(captions)
+        if self.read_only:
+            log.info("read-only data folder: %d captions not cached", len(pairs))
+            return
         with self.transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO captions(content_hash, model, caption) VALUES (?, ?, ?)",
@@ -473,7 +605,8 @@ class CatalogStore:
         self.refresh_text(self.ids_missing_text(), str(model[0]) if model else "")
 
     def ids_missing_text(self) -> list[int]:
-        """Indexed items without a full-text row (new, moved or renamed since the last refresh)."""
+        """Indexed items without a full-text row (new, moved or renamed since the last refresh): none at all on an
+        unchanged catalog, since every item has a row (its path at least)."""
         query = "SELECT id FROM items WHERE status='ok' AND id NOT IN (SELECT rowid FROM text_index)"
         return [int(r[0]) for r in self.db.execute(query)]
 
@@ -487,16 +620,46 @@ class CatalogStore:
         return [int(r[0]) for r in rows]
 
     # -- metadata -------------------------------------------------------------------------------------------
-    def replace_styles(self, rows: Iterable[dict[str, str]]) -> int:
+    def replace_styles(self, rows: Iterable[dict[str, str]], source: str | None) -> int:
+        """Replace the metadata with `rows` (streamed: a million rows take no more memory than one), remembering
+        `source` (the styles file's identity) in the same transaction, so an unchanged file is not imported
+        again."""
         columns = ("stem", *COLUMNS)
-        values = [tuple(row.get(c, "") for c in columns) for row in rows]
+        count = 0
+
+        def values() -> Iterator[tuple[str, ...]]:
+            nonlocal count
+            for row in rows:
+                count += 1
+                yield tuple(row.get(c, "") for c in columns)
+
         with self.transaction():
             self.db.execute("DELETE FROM styles")
             self.db.executemany(
                 f"INSERT OR REPLACE INTO styles({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                values,
+                values(),
             )
-        return len(values)
+            self._set_meta("styles_source", source)
+        return count
+
+    def styles_source(self) -> str | None:
+        """Identity of the styles file last imported (None: none was)."""
+        return self._meta("styles_source")
+
+    def rebuild_text_index(self, caption_model: str) -> None:
+        """Re-index the text of every item (after a styles import: names and fields changed)."""
+        self.refresh_text([int(row[0]) for row in self.db.execute("SELECT id FROM items")], caption_model)
+
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, value: str | None) -> None:
+        """Inside the caller's transaction."""
+        if value is None:
+            self.db.execute("DELETE FROM meta WHERE key=?", (key,))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     def styles_for(self, item_ids: Sequence[int]) -> dict[int, dict[str, str]]:
         query = "SELECT items.id AS item_id, styles.* FROM items JOIN styles USING (stem) WHERE items.id IN ({})"
@@ -518,7 +681,7 @@ class CatalogStore:
         return {int(r[0]) for r in self.db.execute(query, (value,))}
 
     def ids_under(self, folder: str) -> set[int]:
-        prefix = folder.strip("/") + "/"
+        prefix = _db_text(folder.strip("/") + "/")
         return {
             int(r[0])
             for r in self.db.execute("SELECT id FROM items WHERE substr(path, 1, ?) = ?", (len(prefix), prefix))
@@ -534,7 +697,7 @@ class CatalogStore:
 
     def item_at(self, path: str) -> Item | None:
         """The item of this path (relative to the root, forward slashes), as of the last scan."""
-        row = self.db.execute("SELECT * FROM items WHERE path=?", (path,)).fetchone()
+        row = self.db.execute("SELECT * FROM items WHERE path=?", (_db_text(path),)).fetchone()
         return _item(row) if row else None
 
     def items_with_hashes(self, hashes: Iterable[str]) -> dict[str, list[Item]]:
@@ -587,8 +750,45 @@ def _check_column(column: str) -> None:
 
 
 def _item(row: sqlite3.Row) -> Item:
-    """The one mapping from an `items` row to an Item."""
-    return Item(*(row[f.name] for f in dataclass_fields(Item)))
+    """The one mapping from an `items` row to an Item (its path exactly as the file system spells it)."""
+    values = {f.name: row[f.name] for f in dataclass_fields(Item)}
+    values["path"] = _fs_text(values["path"])
+    return Item(**values)
+
+
+def _db_text(name: str) -> str:
+    """A file name as stored. Names that are not valid UTF-8 reach Python with surrogate escapes, which SQLite
+    cannot hold: each surrogate is stored as NUL and four hex digits. No real file name holds a NUL, so this is
+    unambiguous, and valid names are stored unchanged."""
+    if name.isascii():
+        return name
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return "".join(f"\x00{ord(c):04x}" if 0xD800 <= ord(c) <= 0xDFFF else c for c in name)
+
+
+def _fs_text(stored: str) -> str:
+    """Inverse of `_db_text`: the exact name to open."""
+    if "\x00" not in stored:
+        return stored
+    return re.sub("\x00([0-9a-f]{4})", lambda match: chr(int(match.group(1), 16)), stored)
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Only a corrupt file or one that is not a database is damage; a full disk, an I/O error, a lock or a file
+    that cannot be opened is not (those are reported and tried again, and the store is kept)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return not isinstance(exc, sqlite3.OperationalError)
+    return (code & 0xFF) in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+
+def _writable(folder: Path) -> bool:
+    """False on a read-only data folder (a read-only mount refuses even root, unlike file modes)."""
+    database = folder / DB_FILE
+    return os.access(folder, os.W_OK) and (not database.exists() or os.access(database, os.W_OK))
 
 
 # -- boards (issue 11) ------------------------------------------------------------------------------------------
@@ -740,13 +940,13 @@ class BoardTables:
         query = (
             "SELECT content_hash, position, note, last_path, added FROM board_items WHERE board_id=? ORDER BY position"
         )
-        return [BoardEntry(*row) for row in self.db.execute(query, (board_id,))]
+        return [BoardEntry(h, p, n, _fs_text(last), a) for h, p, n, last, a in self.db.execute(query, (board_id,))]
 
     def insert_entries(self, board_id: int, entries: Iterable[BoardEntry]) -> None:
         self.db.executemany(
             "INSERT INTO board_items(board_id, content_hash, position, note, last_path, added) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(board_id, e.content_hash, e.position, e.note, e.last_path, e.added) for e in entries],
+            [(board_id, e.content_hash, e.position, e.note, _db_text(e.last_path), e.added) for e in entries],
         )
 
     def delete_entries(self, board_id: int, hashes: Iterable[str]) -> None:
@@ -770,5 +970,5 @@ class BoardTables:
     def set_last_paths(self, paths: dict[str, str]) -> None:
         """Where each content is now (on every board holding it), so a file that goes missing later is named
         by where it was last seen."""
-        rows = [(path, digest) for digest, path in paths.items()]
+        rows = [(_db_text(path), digest) for digest, path in paths.items()]
         self.db.executemany("UPDATE board_items SET last_path=? WHERE content_hash=?", rows)

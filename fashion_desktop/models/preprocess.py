@@ -85,15 +85,19 @@ def resized_size(width: int, height: int, config: PreprocessConfig) -> tuple[int
     return (short_target, new_long) if width <= height else (new_long, short_target)
 
 
+# Above this many pixels, a resize would cost more memory than the model input is worth: only a sliver (an image
+# 1 pixel wide and thousands tall, a few hundred bytes on disk) gets there, never a photo.
+LARGE_INTERMEDIATE = 4_000_000
+# Pillow's resize holds (output size × scale) filter weights: shrinking 30 million rows to 384 takes gigabytes. Past
+# this ratio, the image is first reduced by an integer factor (box average); a 120-megapixel photo stays below it.
+MAX_RESIZE_RATIO = 64
+
+
 def preprocess(image: Image.Image, config: PreprocessConfig) -> np.ndarray:
     """An RGB PIL image → float32 array [3, H, W], normalised."""
     if image.mode != "RGB":
         raise ValueError(f"expected an RGB image, got mode {image.mode}")
-    new_w, new_h = resized_size(image.width, image.height, config)
-    if (new_w, new_h) != image.size:
-        image = image.resize((new_w, new_h), resample=_RESAMPLE[config.resample])
-    if config.crop_height is not None and config.crop_width is not None:
-        image = _center_crop(image, config.crop_height, config.crop_width)
+    image = _resized_and_cropped(image, config)
     planes = np.asarray(image, dtype=np.float32).transpose(2, 0, 1)
     out = np.empty(planes.shape, dtype=np.float32)
     for channel in range(3):
@@ -103,6 +107,32 @@ def preprocess(image: Image.Image, config: PreprocessConfig) -> np.ndarray:
         np.multiply(planes[channel], scale, out=out[channel])
         out[channel] -= shift
     return out
+
+
+def _resized_and_cropped(image: Image.Image, config: PreprocessConfig) -> Image.Image:
+    """Resize, then centre-crop, in memory that follows the model input rather than the image's shape.
+
+    A sliver's shortest-edge resize (1×100000 px → 256×25600000) is computed only over the part the crop keeps
+    (Pillow's `box`), and an extreme reduction is preceded by an integer box reduction. Photos take the plain
+    path, equal to the Hugging Face processors.
+    """
+    resample = _RESAMPLE[config.resample]
+    new_w, new_h = resized_size(image.width, image.height, config)
+    crop_h, crop_w = config.crop_height, config.crop_width
+    if new_w * new_h > LARGE_INTERMEDIATE:
+        if crop_h is None or crop_w is None or crop_h > new_h or crop_w > new_w:
+            raise ValueError(f"image too elongated for this model ({image.width}×{image.height} pixels)")
+        left, top = (new_w - crop_w) // 2, (new_h - crop_h) // 2
+        x_scale, y_scale = image.width / new_w, image.height / new_h
+        box = (left * x_scale, top * y_scale, (left + crop_w) * x_scale, (top + crop_h) * y_scale)
+        return image.resize((crop_w, crop_h), resample=resample, box=box)
+    if max(image.width / new_w, image.height / new_h) > MAX_RESIZE_RATIO:
+        image = image.reduce((max(image.width // (new_w * 8), 1), max(image.height // (new_h * 8), 1)))
+    if (new_w, new_h) != image.size:
+        image = image.resize((new_w, new_h), resample=resample)
+    if crop_h is not None and crop_w is not None:
+        image = _center_crop(image, crop_h, crop_w)
+    return image
 
 
 def _center_crop(image: Image.Image, crop_h: int, crop_w: int) -> Image.Image:
