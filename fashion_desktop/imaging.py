@@ -37,6 +37,12 @@ IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".g
 SUPPORTED_FORMATS: tuple[str, ...] = ("JPEG", "PNG", "WEBP", "BMP", "DIB", "GIF", "TIFF")
 
 MAX_PIXELS = 120_000_000  # larger images are refused as decompression bombs (a 12000×10000 photo still passes)
+# A file may claim many pixels only if it has the bytes to describe them: past PLAUSIBLE_PIXELS, more than
+# PIXELS_PER_BYTE pixels per byte of file is a damaged header or a bomb (a 1.5 KB TIFF claiming 84 megapixels
+# decodes into a gigabyte). Photos stay far below: a JPEG needs a byte per ~100 pixels even when blank, PNG's
+# deflate at most a byte per ~1000.
+PLAUSIBLE_PIXELS = 16_000_000
+PIXELS_PER_BYTE = 4000
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb check agrees with ours (it raises at twice this)
 
 _SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N", "I"}
@@ -106,14 +112,18 @@ def open_regular_file(path: str | Path) -> BinaryIO:
 
 def query_path_problem(text: str | Path) -> str | None:
     """Why a path given as a query image cannot be one (None when it is a regular file): accurate, for messages."""
-    text = str(text)
-    if _URL.match(text):
-        return "a web address: this app works offline, so save the image and give its file"
     try:
         mode = os.stat(text).st_mode
     except OSError as exc:
+        if looks_like_url(str(text)):
+            return "a web address: this app works offline, so save the image and give its file"
         return str(readable_os_error(exc))
     return None if stat.S_ISREG(mode) else _kind(mode)
+
+
+def looks_like_url(text: str) -> bool:
+    """http://…, file:/…: a scheme of two letters at least (C:/ is a Windows drive)."""
+    return _URL.match(text) is not None
 
 
 def decode(source: ImageSource, *, draft_size: int | None = None, max_pixels: int = MAX_PIXELS) -> DecodedImage:
@@ -124,12 +134,17 @@ def decode(source: ImageSource, *, draft_size: int | None = None, max_pixels: in
     exactness (documented in README: Preprocessing). Memory is bounded by `max_pixels`, checked before decoding.
     """
     try:
-        with _opened(source) as image:
+        with _opened(source) as (image, file_size):
             width, height = image.size
             if width < 1 or height < 1:
                 raise ImageDecodeError(f"image has no pixels ({width}×{height})")
             if width * height > max_pixels:
                 raise ImageDecodeError(f"image too large ({width}×{height} pixels)")
+            if file_size is not None and width * height > max(PLAUSIBLE_PIXELS, PIXELS_PER_BYTE * file_size):
+                raise ImageDecodeError(
+                    f"image claims {width}×{height} pixels in a file of {file_size} bytes: damaged, or a "
+                    "decompression bomb"
+                )
             orientation = exif_orientation(image)
             if draft_size is not None and image.format in ("JPEG", "MPO"):
                 image.draft("RGB", (draft_size, draft_size))
@@ -214,20 +229,24 @@ def _has_transparency(image: Image.Image) -> bool:
 
 
 @contextmanager
-def _opened(source: ImageSource) -> Iterator[Image.Image]:
-    """The Pillow image of `source`, limited to the supported formats; a file the function opened is closed on
-    exit (decoded pixels stay valid: they were loaded before)."""
+def _opened(source: ImageSource) -> Iterator[tuple[Image.Image, int | None]]:
+    """The Pillow image of `source`, limited to the supported formats, and the size of the encoded file (None
+    for an image already decoded); a file the function opened is closed on exit (decoded pixels stay valid:
+    they were loaded before)."""
     if isinstance(source, Image.Image):
-        yield source
+        yield source, None
         return
     if isinstance(source, bytes):
-        yield Image.open(io.BytesIO(source), formats=SUPPORTED_FORMATS)
+        yield Image.open(io.BytesIO(source), formats=SUPPORTED_FORMATS), len(source)
         return
     if isinstance(source, (str, Path)):
         with open_regular_file(source) as handle:
-            yield Image.open(handle, formats=SUPPORTED_FORMATS)
+            yield Image.open(handle, formats=SUPPORTED_FORMATS), os.fstat(handle.fileno()).st_size
         return
-    yield Image.open(source, formats=SUPPORTED_FORMATS)
+    start = source.tell()
+    size = source.seek(0, io.SEEK_END) - start
+    source.seek(start)
+    yield Image.open(source, formats=SUPPORTED_FORMATS), size
 
 
 def _reason(exc: BaseException) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from _pytest.monkeypatch import MonkeyPatch
 
+from fashion_desktop.catalog.catalog import Catalog
+from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.paths import DATA_DIR_ENV, MODELS_ENV, AppPaths
 from fashion_desktop.sample import sample_catalog_dir
 from model_export.common import Source
@@ -54,6 +56,28 @@ def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def app_paths(data_dir: Path, tiny_models: Path) -> AppPaths:
     """What the composition root would build, with a temporary data directory and the tiny models."""
     return AppPaths(data_dir, (tiny_models,), sample_catalog_dir())
+
+
+OpenCatalog = Callable[[Path], Catalog]
+
+
+@pytest.fixture
+def embedder(tiny_models: Path) -> ImageEmbedder:
+    return ImageEmbedder(tiny_models / "resnet50", variant="fp32")
+
+
+@pytest.fixture
+def open_catalog(app_paths: AppPaths, embedder: ImageEmbedder) -> Iterator[OpenCatalog]:
+    """Catalog.open with the shared fp32 embedder; every catalog opened is closed after the test."""
+    opened: list[Catalog] = []
+
+    def open_one(root: Path) -> Catalog:
+        opened.append(Catalog.open(root, app_paths, embedder=embedder))
+        return opened[-1]
+
+    yield open_one
+    for catalog in opened:
+        catalog.close()
 
 
 @pytest.fixture

@@ -67,3 +67,19 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("PySide6"))))
     )
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert "PySide6.QtGui" in loaded and "PySide6.QtWidgets" not in loaded
+
+
+def test_the_store_is_the_only_owner_of_sql() -> None:
+    """No module but catalog/store.py talks to SQLite (callers catch store.DatabaseFailure, not sqlite3 errors)."""
+    import re
+
+    package = REPO / "fashion_desktop"
+    sql = re.compile(r"\bsqlite3\b|\.execute(many|script)?\(|\b(SELECT|INSERT|UPDATE|DELETE)\s+\w")
+    offenders = [
+        f"{path.relative_to(REPO)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        if path != package / "catalog" / "store.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if sql.search(line)
+    ]
+    assert offenders == []

@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from fashion_desktop.imaging import ImageSource
 from fashion_desktop.models.captioner import Captioner
 from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.paths import AppPaths
+from tests.conftest import OpenCatalog
 from tests.images import gradient
 
 STYLES = """id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName
@@ -47,28 +48,6 @@ def make_catalog(root: Path, count: int = 12, size: tuple[int, int] = (160, 200)
     (root / "notes.txt").write_text("not an image")
     os.symlink(root, root / "tops" / "loop")  # a symlink loop must not hang the scan
     return root
-
-
-OpenCatalog = Callable[[Path], Catalog]
-
-
-@pytest.fixture
-def embedder(tiny_models: Path) -> ImageEmbedder:
-    return ImageEmbedder(tiny_models / "resnet50", variant="fp32")
-
-
-@pytest.fixture
-def open_catalog(app_paths: AppPaths, embedder: ImageEmbedder) -> Iterator[OpenCatalog]:
-    """Catalog.open with the shared fp32 embedder; every catalog opened is closed after the test."""
-    opened: list[Catalog] = []
-
-    def open_one(root: Path) -> Catalog:
-        opened.append(Catalog.open(root, app_paths, embedder=embedder))
-        return opened[-1]
-
-    yield open_one
-    for catalog in opened:
-        catalog.close()
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int]]:

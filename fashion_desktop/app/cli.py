@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
 
     caption = commands.add_parser("caption", help="describe images with the captioning model")
-    caption.add_argument("images", nargs="+", type=Path)
+    caption.add_argument("images", nargs="+", type=_query)
     caption.add_argument("--beams", type=_positive, default=3)
     caption.add_argument("--max-tokens", type=_positive, default=20, help="new tokens at most")
     caption.add_argument("--min-tokens", type=int, default=5, help="new tokens at least")
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--batch-size", type=_positive, default=32, help=argparse.SUPPRESS)
 
     search = commands.add_parser("search", help="find the catalog items most like these images")
-    search.add_argument("images", nargs="+", type=Path)
+    search.add_argument("images", nargs="+", type=_query)
     search.add_argument("--catalog", type=Path, default=None)
     search.add_argument("-k", type=_positive, default=10)
     search.add_argument("--captions", action="store_true", help="caption each result (cached after once)")
@@ -86,6 +86,14 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _query(text: str) -> Path | str:
+    """A query image's path; a web address stays text, so that it can be recognised and refused (Path would
+    fold its //)."""
+    from fashion_desktop.imaging import looks_like_url
+
+    return text if looks_like_url(text) else Path(text)
 
 
 def max_threads() -> int:
@@ -245,7 +253,7 @@ def caption_command(args: argparse.Namespace, paths: AppPaths) -> int:
     return EXIT_PARTIAL if failures else EXIT_OK
 
 
-def _path_fields(path: Path) -> dict[str, str]:
+def _path_fields(path: Path | str) -> dict[str, str]:
     """A path for JSON output: "path" as valid Unicode (bytes of a name that is not UTF-8 shown as U+FFFD), and
     then also "path_bytes", the exact name in base64, to open it."""
     text = valid_unicode(path)
@@ -301,7 +309,7 @@ def index_command(args: argparse.Namespace, paths: AppPaths) -> int:
     if control.cancelled:
         say("fashion-desktop: indexing stopped (Ctrl-C); what was indexed is kept, run it again to continue.")
         return EXIT_INTERRUPTED
-    return EXIT_OK
+    return EXIT_PARTIAL if report.warnings else EXIT_OK
 
 
 @contextmanager

@@ -125,7 +125,7 @@ def catalog_key(root: Path) -> str:
     """A stable folder name for a catalog root: readable slug + hash of the absolute path."""
     absolute = str(root.expanduser().resolve())
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(absolute).name).strip("-")[:40] or "catalog"
-    return f"{slug}-{hashlib.sha256(absolute.encode()).hexdigest()[:12]}"
+    return f"{slug}-{hashlib.sha256(os.fsencode(absolute)).hexdigest()[:12]}"  # the name's bytes, UTF-8 or not
 
 
 def store_dir_for(catalogs_dir: Path, root: Path) -> Path:
@@ -147,13 +147,16 @@ class CatalogStore:
             raise StoreError(f"cannot create the catalog store in {folder}: {exc}") from exc
         self._vectors_path = folder / VECTORS_FILE
         self._writers = 0  # depth of nested writing() blocks in this store
-        self.read_only = not _writable(folder)
+        self.read_only: str | None = None if _writable(folder) else f"the data folder {folder} is read-only"
         if self.read_only:
             self.db = self._open_read_only()
             return
-        with file_lock(folder / OPEN_LOCK):  # one opener at a time may create or rebuild the store
-            self.db = self._open_with_retries()
-            self._upgrade_text_index()
+        try:
+            with file_lock(folder / OPEN_LOCK):  # one opener at a time may create or rebuild the store
+                self.db = self._open_with_retries()
+                self._upgrade_text_index_or_close()
+        except (StoreError, OSError) as exc:
+            self.db = self._open_read_only_instead(exc)
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -167,7 +170,7 @@ class CatalogStore:
                 self._writers -= 1
             return
         if self.read_only:
-            raise StoreError(f"the data folder {self.folder} is read-only: searching works, indexing cannot")
+            raise StoreError(f"{self.read_only}: searching works, indexing cannot")
         try:
             with file_lock(self.folder / WRITE_LOCK, blocking=False):
                 self._writers = 1
@@ -244,21 +247,37 @@ class CatalogStore:
                 "INSERT INTO meta(key, value) VALUES (?, ?)",
                 [
                     ("schema", str(SCHEMA_VERSION)),
-                    ("root", str(self.root)),
+                    ("root", _db_text(str(self.root))),
                     ("model", self.model_id),
                     ("dimension", str(self.dimension)),
                     ("created", str(time.time())),
                 ],
             )
 
+    def _open_read_only_instead(self, failure: StoreError | OSError) -> sqlite3.Connection:
+        """A store that cannot be opened for writing (a full disk cannot even hold SQLite's shared-memory file)
+        is still searched, read-only, when it can be; else the original failure is reported."""
+        reason = str(failure)
+        self.read_only = f"the catalog store cannot be written ({reason})"
+        try:
+            db = self._open_read_only()
+        except StoreError:
+            raise StoreError(reason) from failure
+        log.warning("catalog store %s opened read-only: %s", self.folder, reason)
+        return db
+
     def _open_read_only(self) -> sqlite3.Connection:
-        """A store in a read-only data folder: searched as it is. SQLite needs a WAL database's -shm file; when
-        it cannot be created, the database is opened as immutable (nobody can write it there either)."""
+        """A store that cannot be written (a read-only data folder, a full disk): searched as it is. SQLite needs
+        a WAL database's -shm file; when it cannot be created and no write-ahead log is pending, the database is
+        opened as immutable (nobody can write it either)."""
         database = self.folder / DB_FILE
         if not database.is_file():
-            raise StoreError(f"{self.root} has no index yet, and the data folder {self.folder} is read-only")
+            raise StoreError(f"{self.root} has no index yet, and {self.read_only}")
+        wal = self.folder / f"{DB_FILE}-wal"
+        modes = ["mode=ro"] if wal.exists() and wal.stat().st_size > 0 else ["mode=ro", "immutable=1"]
         db = None
-        for mode in ("mode=ro", "immutable=1"):
+        reason: str | None = None
+        for mode in modes:
             try:
                 db = sqlite3.connect(f"{database.as_uri()}?{mode}", uri=True, timeout=30, isolation_level=None)
                 db.row_factory = sqlite3.Row
@@ -272,7 +291,7 @@ class CatalogStore:
         if db is None or reason is not None:
             if db is not None:
                 db.close()
-            raise StoreError(f"the catalog store in the read-only folder {self.folder} cannot be used: {reason}")
+            raise StoreError(f"the catalog store in {self.folder} cannot be read ({self.read_only}): {reason}")
         return db
 
     def _incompatibility(self, db: sqlite3.Connection) -> str | None:
@@ -590,6 +609,15 @@ class CatalogStore:
                 marks = ",".join("?" * len(chunk))
                 self.db.execute(f"DELETE FROM text_index WHERE rowid IN ({marks})", chunk)
                 self.db.execute(insert.format(marks), [caption_model, *chunk])
+
+    def _upgrade_text_index_or_close(self) -> None:
+        """`_upgrade_text_index`; when it cannot be written (a full disk), the connection is closed and the
+        failure reported as the store being unavailable (the caller then opens it read-only)."""
+        try:
+            self._upgrade_text_index()
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise StoreError(f"the full-text index in {self.folder} could not be upgraded ({exc})") from exc
 
     def _upgrade_text_index(self) -> None:
         """A store made before the full-text index covered every field (and stemmed words) gets the new index,
