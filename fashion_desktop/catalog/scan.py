@@ -38,45 +38,45 @@ class ScanReport:
 
 def scan(root: Path, report: ScanReport | None = None) -> Iterator[ScannedFile]:
     """Every image file below `root`. Symlinked folders are followed once each (loops and repeats are cut) and
-    only when they lead to a folder inside the catalog; what cannot be read goes to `report`."""
+    only when they lead to a folder inside the catalog; what cannot be read goes to `report`. Plain strings, not
+    Path objects, per entry: a relaunch scans the whole catalog (44k files in well under a second)."""
     report = report if report is not None else ScanReport()
     root = root.resolve()
     visited: set[tuple[int, int]] = set()
-    stack = [root]
+    stack: list[tuple[str, str]] = [(str(root), "")]  # (folder, its path relative to root, "" or ending in /)
     while stack:
-        folder = stack.pop()
-        relative_folder = _relative(folder, root)
+        folder, prefix = stack.pop()
         try:
-            info = folder.stat()
+            info = os.stat(folder)
             if (info.st_dev, info.st_ino) in visited:
                 continue
             visited.add((info.st_dev, info.st_ino))
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            with os.scandir(folder) as listing:
+                entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
         except OSError as exc:
-            report.unreadable_folders.append(relative_folder)
-            report.problems.append((relative_folder + "/", f"folder not readable: {_reason(exc)}"))
+            report.unreadable_folders.append(prefix.rstrip("/"))
+            report.problems.append((prefix or "/", f"folder not readable: {_reason(exc)}"))
             continue
-        visible = [entry for entry in entries if not entry.name.startswith(".")]
-        if folder == root and not visible:
+        if not prefix and not entries:
             report.root_empty = True
-        for entry in visible:
+        for entry in entries:
+            relative = prefix + entry.name
             try:
                 if entry.is_dir(follow_symlinks=True):
                     if not entry.is_symlink() or _inside(Path(entry.path), root):
-                        stack.append(Path(entry.path))
+                        stack.append((entry.path, relative + "/"))
                     else:
-                        log.info("not following %s: the folder it links to is outside the catalog", entry.path)
+                        log.info("not following %r: the folder it links to is outside the catalog", entry.path)
                     continue
-                if Path(entry.name).suffix.lower() not in IMAGE_SUFFIXES:
+                if os.path.splitext(entry.name)[1].lower() not in IMAGE_SUFFIXES:
                     continue
-                relative = _relative(Path(entry.path), root)
                 if entry.is_file(follow_symlinks=True):
                     found = entry.stat(follow_symlinks=True)
                     yield ScannedFile(relative, found.st_size, found.st_mtime_ns)
                 else:  # a FIFO, socket or device named like an image, or a link to nothing
                     report.problems.append((relative, query_path_problem(entry.path) or "not a regular file"))
             except OSError as exc:
-                report.problems.append((_relative(Path(entry.path), root), _reason(exc)))
+                report.problems.append((relative, _reason(exc)))
 
 
 def content_hash(path: Path) -> str:
@@ -106,10 +106,6 @@ def _inside(link: Path, root: Path) -> bool:
         return link.resolve().is_relative_to(root)
     except (OSError, RuntimeError):
         return False
-
-
-def _relative(path: Path, root: Path) -> str:
-    return "" if path == root else path.relative_to(root).as_posix()
 
 
 def _reason(exc: OSError) -> str:

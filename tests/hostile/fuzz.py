@@ -247,8 +247,20 @@ def run(cases: int, seed: int, failures_dir: Path | None = None, stop_after: flo
         report.outcomes[f"{name} {outcome}"] += 1
         report.cases += 1
     report.seconds = time.monotonic() - started
-    report.peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    report.peak_rss_mib = peak_rss_mib()
     return report
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: a process started by a big one (pytest with
+    torch loaded) inherits the parent's ru_maxrss through fork, while VmHWM starts afresh at exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -88,15 +88,16 @@ def test_a_100_mb_line_is_skipped_in_bounded_memory(tmp_path: Path) -> None:
 
 
 IMPORT = """
-import resource, sys
+import sys
 from pathlib import Path
 from fashion_desktop.catalog.store import CatalogStore
 from fashion_desktop.catalog.styles import open_styles
+from tests.hostile.fuzz import peak_rss_mib
 store = CatalogStore(Path(sys.argv[2]), Path(sys.argv[3]), "model", 4)
 with open_styles(Path(sys.argv[1])) as reader:
     count = store.replace_styles(reader.rows(), "source")
 store.rebuild_text_index("")
-print(count, store.styles_count(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(count, store.styles_count(), int(peak_rss_mib()))
 """
 
 
