@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from fashion_desktop.catalog.catalog import Catalog
 from tests.images import gradient
 from tests.support import REPO
 
@@ -30,6 +31,14 @@ def write_photos(folder: Path, count: int, size: tuple[int, int] = (120, 150), s
         paths.append(folder / f"photo{index:03}.jpg")
         gradient(*size, seed=index).save(paths[-1], quality=90)
     return paths
+
+
+def indexed_catalog(open_catalog: Callable[[Path], Catalog], root: Path, count: int) -> Catalog:
+    """A catalog of `count` photos at `root`, opened and indexed."""
+    write_photos(root, count)
+    catalog = open_catalog(root)
+    catalog.index()
+    return catalog
 
 
 def cli(*arguments: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -17,7 +17,7 @@ from PIL import Image
 from fashion_desktop.imaging import MAX_PIXELS, ImageDecodeError, decode, load_preview
 from fashion_desktop.models.captioner import Captioner
 from tests.conftest import OpenCatalog
-from tests.hostile.support import write_photos
+from tests.hostile.support import indexed_catalog, write_photos
 from tests.images import gradient, jpeg_bytes
 from tests.support import REPO
 
@@ -160,9 +160,7 @@ def test_a_sliver_costs_what_a_normal_photo_costs(tmp_path: Path) -> None:
 def test_queries_get_the_catalog_pixel_limit(tmp_path: Path, open_catalog: OpenCatalog) -> None:
     """A 121-megapixel query image is refused like a catalog image, not decoded."""
     root = tmp_path / "catalog"
-    write_photos(root, 3)
-    catalog = open_catalog(root)
-    catalog.index()
+    catalog = indexed_catalog(open_catalog, root, 3)
     big = tmp_path / "big.png"
     Image.new("1", (11000, 11000)).save(big)
     assert 11000 * 11000 > MAX_PIXELS
@@ -194,9 +192,7 @@ def test_captions_skip_a_bad_file_and_still_caption_the_others(
     tmp_path: Path, open_catalog: OpenCatalog, tiny_models: Path
 ) -> None:
     root = tmp_path / "catalog"
-    write_photos(root, 3)
-    catalog = open_catalog(root)
-    catalog.index()
+    catalog = indexed_catalog(open_catalog, root, 3)
     items = list(catalog.store.items_by_path().values())
     (root / items[1].path).write_bytes(malformed_files()["png-bad-crc.png"])  # broken after indexing
     captioner = Captioner(tiny_models / "blip", variant="fp32")

@@ -19,6 +19,7 @@ from tests.conftest import OpenCatalog
 from tests.hostile.support import (
     cli,
     fill_disk,
+    indexed_catalog,
     json_lines,
     needs_root,
     read_only_view,
@@ -196,9 +197,7 @@ def test_damaged_vectors_never_reach_results_or_json(
     tmp_path: Path, open_catalog: OpenCatalog, models_env: Path
 ) -> None:
     root = tmp_path / "catalog"
-    write_photos(root, 5)
-    catalog = open_catalog(root)
-    catalog.index()
+    catalog = indexed_catalog(open_catalog, root, 5)
     victim = catalog.store.items_by_path()["photo002.jpg"]
     bad = np.full((1, catalog.store.dimension), np.nan, dtype=np.float32)
     with catalog.store.writing():
