@@ -78,10 +78,11 @@ def write_styles(folder: Path, count: int) -> None:
 
 def board_of(folder: Path, data: Path) -> tuple[Board, list[BoardItem], CatalogStore]:
     """(board, its items, the store) for every image of `folder`, with captions and notes."""
-    from fashion_desktop.catalog.styles import read_styles
+    from fashion_desktop.catalog.styles import open_styles
 
     store = CatalogStore(data / folder.name, folder, "bench-model", 8)
-    store.replace_styles(read_styles(folder / "styles.csv").rows)
+    with open_styles(folder / "styles.csv") as styles:
+        store.replace_styles(styles.rows(), None)
     boards = Boards(store, caption_model=CAPTION_MODEL)
     board = boards.create(f"Bench {folder.name}")
     added = boards.add_paths(board.id, sorted(folder.glob("*.jpg")))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import io
+import math
 import os
 import re
 import stat
@@ -126,12 +127,20 @@ def looks_like_url(text: str) -> bool:
     return _URL.match(text) is not None
 
 
-def decode(source: ImageSource, *, draft_size: int | None = None, max_pixels: int = MAX_PIXELS) -> DecodedImage:
+def decode(
+    source: ImageSource,
+    *,
+    draft_size: int | None = None,
+    fit: tuple[int, int] | None = None,
+    max_pixels: int = MAX_PIXELS,
+) -> DecodedImage:
     """Decode `source` to an upright RGB image, or raise ImageDecodeError saying why not.
 
     With `draft_size`, a JPEG much larger than needed is decoded at a reduced scale (1/2, 1/4 or 1/8) whose
     shorter side stays at least `draft_size`: several times faster on camera-sized files, at a small cost in
-    exactness (documented in README: Preprocessing). Memory is bounded by `max_pixels`, checked before decoding.
+    exactness (documented in README: Preprocessing). With `fit` (width, height), a JPEG is decoded at the
+    smallest such scale that still fills that box once upright (previews, printed pictures). Memory is bounded
+    by `max_pixels`, checked before decoding.
     """
     try:
         with _opened(source) as (image, file_size):
@@ -146,7 +155,9 @@ def decode(source: ImageSource, *, draft_size: int | None = None, max_pixels: in
                     "decompression bomb"
                 )
             orientation = exif_orientation(image)
-            if draft_size is not None and image.format in ("JPEG", "MPO"):
+            if image.format in ("JPEG", "MPO") and fit is not None:
+                image.draft("RGB", _stored_size_filling(image.size, orientation, fit))
+            elif image.format in ("JPEG", "MPO") and draft_size is not None:
                 image.draft("RGB", (draft_size, draft_size))
             image.load()
             transposition = _UPRIGHT.get(orientation)
@@ -174,10 +185,18 @@ def load_preview(source: ImageSource, longest_side: int) -> Image.Image:
     The safe way for the window to show a file: the same checks as indexing (no blocking on special files, the
     pixel limit, every decoder failure an ImageDecodeError), and big JPEGs decoded at reduced scale.
     """
-    image = decode(source, draft_size=longest_side).image
+    image = decode(source, fit=(longest_side, longest_side)).image
     if max(image.size) > longest_side:
         image.thumbnail((longest_side, longest_side), Image.Resampling.BICUBIC)
     return image
+
+
+def _stored_size_filling(size: tuple[int, int], orientation: int, box: tuple[int, int]) -> tuple[int, int]:
+    """The stored (not yet EXIF-rotated) size at which a picture, shown upright, fills `box` exactly."""
+    width, height = size
+    upright_width, upright_height = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+    scale = min(box[0] / upright_width, box[1] / upright_height, 1.0)
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
 def exif_orientation(image: Image.Image) -> int:

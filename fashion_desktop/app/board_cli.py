@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fashion_desktop.app.output import json_line, path_fields, say
 from fashion_desktop.export.options import PAPERS, PER_PAGE
 from fashion_desktop.paths import AppPaths
 
@@ -115,8 +115,8 @@ def _list(args: argparse.Namespace, catalog: Catalog, boards: Boards, paths: App
             "created": _timestamp(board.created),
             "modified": _timestamp(board.modified),
             "items": [
-                {
-                    "path": str(item.path if item.path is not None else catalog.root / item.last_path),
+                path_fields(item.path if item.path is not None else catalog.root / item.last_path)
+                | {
                     "product_name": item.product_name,
                     "note": item.note,
                     "missing": item.missing,
@@ -124,7 +124,7 @@ def _list(args: argparse.Namespace, catalog: Catalog, boards: Boards, paths: App
                 for item in items
             ],
         }
-        print(json.dumps(row, ensure_ascii=False))
+        print(json_line(row))
     return EXIT_OK
 
 
@@ -132,7 +132,7 @@ def _add(args: argparse.Namespace, catalog: Catalog, boards: Boards, paths: AppP
     board = boards.open_or_create(args.name)
     result = boards.add_paths(board.id, args.images)
     for path in result.not_found:
-        print(f"fashion-desktop: {path}: not an image of the catalog {catalog.root}; not added", file=sys.stderr)
+        say(f"fashion-desktop: {path}: not an image of the catalog {catalog.root}; not added")
     already = f" ({len(result.already)} already on it)" if result.already else ""
     print(f"added {len(result.added)} to {board.name!r}{already}")
     return EXIT_PARTIAL if result.not_found else EXIT_OK
@@ -145,7 +145,7 @@ def _remove(args: argparse.Namespace, catalog: Catalog, boards: Boards, paths: A
         found = boards.entry_for_path(board.id, path)
         if found is None:
             failures += 1
-            print(f"fashion-desktop: {path}: not on the board {board.name!r}", file=sys.stderr)
+            say(f"fashion-desktop: {path}: not on the board {board.name!r}")
         else:
             hashes.append(found)
     removed = boards.remove(board.id, hashes)
@@ -178,9 +178,9 @@ def _export(args: argparse.Namespace, catalog: Catalog, boards: Boards, paths: A
     if tty:
         print(file=sys.stderr)
     for path in report.missing:
-        print(f"fashion-desktop: {path}: no longer in the catalog (a placeholder instead)", file=sys.stderr)
+        say(f"fashion-desktop: {path}: no longer in the catalog (a placeholder instead)")
     for path in report.unreadable:
-        print(f"fashion-desktop: {path}: could not be read (a placeholder instead)", file=sys.stderr)
+        say(f"fashion-desktop: {path}: could not be read (a placeholder instead)")
     pages = f", {report.pages} pages" if report.pages else ""
     count = f"{report.items} item{'' if report.items == 1 else 's'}"
     print(f"{report.path}: {count}{pages}, {report.bytes / 1e6:.1f} MB in {report.seconds:.1f} s")

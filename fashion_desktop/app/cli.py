@@ -8,8 +8,6 @@ missing, 130 interrupted (Ctrl-C; work committed so far is kept).
 from __future__ import annotations
 
 import argparse
-import base64
-import json
 import logging
 import math
 import os
@@ -22,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fashion_desktop.app.board_cli import add_board_parser, board_command
+from fashion_desktop.app.output import json_line, path_fields, say
 from fashion_desktop.catalog.fields import NAME
-from fashion_desktop.paths import AppPaths, shown, valid_unicode
+from fashion_desktop.paths import AppPaths, shown
 
 if TYPE_CHECKING:
     from fashion_desktop.catalog.catalog import Catalog
@@ -160,12 +159,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PARTIAL
 
 
-def say(text: str, *, stdout: bool = False) -> None:
-    """One message line (on stderr unless `stdout`), readable whatever it quotes: a file name with a newline,
-    a terminal escape or bytes that are not UTF-8 in it."""
-    print(shown(text), file=sys.stdout if stdout else sys.stderr)
-
-
 def window_command(arguments: list[str], paths: AppPaths) -> int:
     """`fashion-desktop [CATALOG]`: the window, on CATALOG or the last catalog (the welcome on first launch)."""
     if len(arguments) > 1:
@@ -246,20 +239,11 @@ def caption_command(args: argparse.Namespace, paths: AppPaths) -> int:
             failures += 1
             say(f"fashion-desktop: {path}: {exc}")
             if args.json:
-                print(json.dumps(_path_fields(path) | {"error": valid_unicode(str(exc))}))
+                print(json_line(path_fields(path) | {"error": str(exc)}))
             continue
         log.info("captioned %r", str(path))
-        print(json.dumps(_path_fields(path) | {"caption": text}) if args.json else f"{shown(path)}\t{text}")
+        print(json_line(path_fields(path) | {"caption": text}) if args.json else f"{shown(path)}\t{text}")
     return EXIT_PARTIAL if failures else EXIT_OK
-
-
-def _path_fields(path: Path | str) -> dict[str, str]:
-    """A path for JSON output: "path" as valid Unicode (bytes of a name that is not UTF-8 shown as U+FFFD), and
-    then also "path_bytes", the exact name in base64, to open it."""
-    text = valid_unicode(path)
-    if text == str(path):
-        return {"path": text}
-    return {"path": text, "path_bytes": base64.b64encode(os.fsencode(path)).decode("ascii")}
 
 
 def open_catalog(folder: Path | None, paths: AppPaths, threads: int | None) -> Catalog:
@@ -368,7 +352,7 @@ def search_command(args: argparse.Namespace, paths: AppPaths) -> int:
     for result in results:
         caption = captions.get(result.item_id)
         if args.json:
-            print(json.dumps(_result_fields(result, caption, args.captions), allow_nan=False))
+            print(json_line(_result_fields(result, caption, args.captions)))
         else:
             name = result.metadata.get(NAME, "")
             score = f"{result.score:.3f}" if math.isfinite(result.score) else "  -  "
@@ -379,7 +363,7 @@ def search_command(args: argparse.Namespace, paths: AppPaths) -> int:
 
 def _result_fields(result: SearchResult, caption: str | None, with_caption: bool) -> dict[str, object]:
     """One JSON result: always valid JSON (no NaN: a text-only match has a null score)."""
-    row: dict[str, object] = _path_fields(result.path) | {
+    row: dict[str, object] = path_fields(result.path) | {
         "score": round(result.score, 6) if math.isfinite(result.score) else None,
         "metadata": result.metadata,
     }
@@ -392,7 +376,7 @@ def status_command(args: argparse.Namespace, paths: AppPaths) -> int:
     catalog = open_catalog(args.catalog, paths, args.threads)
     status = catalog.status()
     if args.json:
-        print(json.dumps({key: valid_unicode(v) if isinstance(v, str) else v for key, v in status.items()}))
+        print(json_line(status))
     else:
         for key, value in status.items():
             say(f"{key:>9}: {value}", stdout=True)

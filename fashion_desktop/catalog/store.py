@@ -738,7 +738,7 @@ class CatalogStore:
 
     def styles_for_stems(self, stems: Iterable[str]) -> dict[str, dict[str, str]]:
         """styles.csv metadata by file stem (also for files gone from the catalog, known by their last name)."""
-        rows = self._rows_where_in("SELECT * FROM styles WHERE stem IN ({})", stems)
+        rows = self._rows_where_in("SELECT * FROM styles WHERE stem IN ({})", map(_db_text, stems))
         return {row["stem"]: {f: row[f] for f in COLUMNS if row[f]} for row in rows}
 
     def captions_for_hashes(self, hashes: Iterable[str], model: str) -> dict[str, str]:

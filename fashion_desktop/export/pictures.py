@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,9 +11,8 @@ from pathlib import Path
 from PIL import Image
 from PySide6.QtGui import QImage
 
-from fashion_desktop.catalog.indexer import MAX_PIXELS
 from fashion_desktop.export.job import ExportReport
-from fashion_desktop.imaging import load_rgb, open_image
+from fashion_desktop.imaging import decode
 
 log = logging.getLogger("fashion_desktop.export")
 
@@ -41,11 +39,8 @@ def load_picture(path: Path | None, max_width: int, max_height: int) -> Picture:
     a small original stays small). A missing or undecodable file gives a Picture with a problem, never an error."""
     if path is None:
         return Picture(None, MISSING)
-    try:
-        with open_image(path) as opened:
-            if opened.format == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale when that still fills the box
-                opened.draft("RGB", _needed_size(opened, max_width, max_height))
-            image = load_rgb(opened, max_pixels=MAX_PIXELS)
+    try:  # JPEGs decoded at 1/2, 1/4 or 1/8 scale when that still fills the box
+        image = decode(path, fit=(max(max_width, 1), max(max_height, 1))).image
         if image.width > max_width or image.height > max_height:  # bicubic: half Lanczos' time, as sharp in print
             image.thumbnail((max(max_width, 1), max(max_height, 1)), Image.Resampling.BICUBIC, reducing_gap=2.0)
         data = image.tobytes()
@@ -56,15 +51,6 @@ def load_picture(path: Path | None, max_width: int, max_height: int) -> Picture:
     except Exception as exc:  # Pillow raises far more than OSError on malformed files; none may stop an export
         log.warning("export: %s could not be read: %s", path, exc)
         return Picture(None, UNREADABLE)
-
-
-def _needed_size(image: Image.Image, max_width: int, max_height: int) -> tuple[int, int]:
-    """The stored (not yet EXIF-rotated) size at which `image`, shown upright, fits the box exactly."""
-    width, height = image.size
-    sideways = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # shown rotated by a quarter turn
-    upright_width, upright_height = (height, width) if sideways else (width, height)
-    scale = min(max_width / upright_width, max_height / upright_height, 1.0)
-    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
 
 
 PictureRequest = tuple[Path | None, int, int]  # (file, max width, max height)

@@ -77,6 +77,11 @@ def test_json_and_text_output_of_odd_names_are_valid_and_readable(
         assert exact in odd and "\ufffd" in row["path"]
     text = cli("search", str(odd[1]), "--catalog", str(root), "-k", "20")
     assert text.returncode == 0 and "caf\ufffd.jpg" in text.stdout
+    added = cli("board", "add", "Odd names", *map(str, odd), "--catalog", str(root))
+    listed = cli("board", "list", "--json", "--catalog", str(root))
+    assert added.returncode == 0 and listed.returncode == 0, added.stderr + listed.stderr
+    items = json_lines(listed.stdout)[0]["items"]
+    assert {Path(os.fsdecode(base64.b64decode(item["path_bytes"]))) for item in items} == set(odd)
     status = cli("status", str(by_bytes(tmp_path, b"catalog")), "--json")
     assert status.returncode == 0 and json_lines(status.stdout)[0]["indexed"] == 3 + len(NOT_UTF8)
     log = (data_dir / "logs" / "fashion-desktop.log").read_text(encoding="utf-8")
