@@ -30,7 +30,7 @@ def run_window(paths: AppPaths, catalog: Path | None = None, argv: list[str] | N
     window.show()
     for notice in notices:  # a damaged settings file never blocks a launch; the stylist is told once
         print(f"fashion-desktop: {notice}", file=sys.stderr)
-        window.show_error(notice)
+        window.message.show_message(notice, "error")
     log.info("window shown %.3f s after start", time.perf_counter() - started)
     running: list[WorkerThreads] = []
 
