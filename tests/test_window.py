@@ -76,7 +76,7 @@ def log_text(paths: AppPaths) -> str:
 
 
 # -- browse first --------------------------------------------------------------------------------------------------
-def test_browse_first_with_pictures_count_and_sort(qtbot: QtBot, window: MainWindow) -> None:
+def test_browse_first_with_pictures_count_and_sort(qtbot: QtBot, window: MainWindow, catalog: Path) -> None:
     assert window.presenter.query.browsing and window.message.text() == f"{CATALOG_SIZE} items in the catalog"
     assert window.results.index(0).data(NameRole) == "Look 0"  # product names first (styles.csv), sorted
     qtbot.waitUntil(lambda: window.results._thumbnails.get(window.results.item_ids()[0]) is not None, timeout=10000)
@@ -85,6 +85,11 @@ def test_browse_first_with_pictures_count_and_sort(qtbot: QtBot, window: MainWin
     assert shown_names(window)[:6] == ["item1.jpg", "item3.jpg", "item5.jpg", "item7.jpg", "item9.jpg", "item0.jpg"]
     assert window.settings.sort == "folder"
     assert QApplication.focusWidget() is window.view, "focus starts on the grid, not in a text field"
+    ask(qtbot, window, lambda: drag(window.view.viewport(), file_mime(catalog / "item0.jpg")))
+    assert sort.currentText() == "Sort: Similarity" and not sort.isEnabled(), "similar items are not sorted by folder"
+    ask(qtbot, window, window.strip.clear_button.click)
+    assert sort.currentText() == "Sort: Folder" and sort.isEnabled() and sort.findData("similarity") < 0
+    assert shown_names(window)[:2] == ["item1.jpg", "item3.jpg"] and window.settings.sort == "folder"
 
 
 def test_filters_and_text_on_the_browsed_library(qtbot: QtBot, window: MainWindow) -> None:

@@ -25,6 +25,7 @@ from fashion_desktop.ui.colours import swatch
 from fashion_desktop.ui.query_strip import tool_button
 
 COUNTS = (12, 24, 48, 96, 200)
+RANKED = "similarity"  # what the sort box shows for an image query; never a library sort
 COLOUR_FIELD = "base_colour"
 
 
@@ -191,9 +192,12 @@ class FilterBar(QWidget):
         self._rebuild_more()
 
     # -- showing the query and the counts ------------------------------------------------------------------------
-    def show_query(self, filters: tuple[tuple[str, str], ...], text: str, sort: str, count: int) -> None:
+    def show_query(
+        self, filters: tuple[tuple[str, str], ...], text: str, sort: str, count: int, browsing: bool
+    ) -> None:
         self._filters = filters
-        for widget, value in ((self.sort, sort), (self.count, count)):
+        self._show_ranking(browsing)
+        for widget, value in ((self.sort, RANKED if not browsing else sort), (self.count, count)):
             widget.blockSignals(True)
             widget.setCurrentIndex(max(0, widget.findData(value)))
             widget.blockSignals(False)
@@ -205,6 +209,21 @@ class FilterBar(QWidget):
             button.setVisible(key in self._in_bar or bool(chosen))  # an active filter is always in sight
         self.clear.setEnabled(bool(filters or text))
         self._rebuild_more()
+
+    def _show_ranking(self, browsing: bool) -> None:
+        """Similar items are ranked by similarity, whatever the library's sort: the box says so instead of showing
+        a sort that does not apply (and comes back as it was when browsing again)."""
+        ranked_at = self.sort.findData(RANKED)
+        self.sort.blockSignals(True)
+        if browsing and ranked_at >= 0:
+            self.sort.removeItem(ranked_at)
+        elif not browsing and ranked_at < 0:
+            self.sort.addItem("Sort: Similarity", RANKED)
+        self.sort.blockSignals(False)
+        self.sort.setEnabled(browsing)
+        self.sort.setToolTip(
+            "How the library is ordered while browsing" if browsing else "Similar items are ranked by similarity"
+        )
 
     def show_facets(self, facets: dict[str, list[FacetValue]]) -> None:
         for key, button in self.buttons.items():
