@@ -28,7 +28,16 @@ from fashion_desktop.ui.query_strip import RegionDialog
 from fashion_desktop.ui.results_model import CaptionRole, DuplicatesRole, NameRole, ResultsModel, ScoreRole
 from fashion_desktop.workers.engine import WorkerThreads
 from tests.images import gradient, jpeg_bytes
-from tests.window_support import CATALOG_SIZE, drag, file_mime, make_catalog, python_threads, shown_names, up_to_date
+from tests.window_support import (
+    CATALOG_SIZE,
+    drag,
+    file_mime,
+    has_picture,
+    make_catalog,
+    python_threads,
+    shown_names,
+    up_to_date,
+)
 
 
 @pytest.fixture
@@ -79,7 +88,7 @@ def log_text(paths: AppPaths) -> str:
 def test_browse_first_with_pictures_count_and_sort(qtbot: QtBot, window: MainWindow, catalog: Path) -> None:
     assert window.presenter.query.browsing and window.message.text() == f"{CATALOG_SIZE} items in the catalog"
     assert window.results.index(0).data(NameRole) == "Look 0"  # product names first (styles.csv), sorted
-    qtbot.waitUntil(lambda: window.results._thumbnails.get(window.results.item_ids()[0]) is not None, timeout=10000)
+    qtbot.waitUntil(lambda: has_picture(window, 0), timeout=10000)
     sort = window.filter_bar.sort
     ask(qtbot, window, lambda: sort.setCurrentIndex(sort.findData("folder")))
     assert shown_names(window)[:6] == ["item1.jpg", "item3.jpg", "item5.jpg", "item7.jpg", "item9.jpg", "item0.jpg"]
@@ -346,7 +355,7 @@ def test_last_session_and_recent_catalogs(
     qtbot.waitUntil(lambda: later.results.rowCount() > 0, timeout=30000)
     other = make_catalog(tmp_path / "second", styles=False)
     later.open_catalog(str(other))
-    later._fill_recent()
+    later.recent_menu.aboutToShow.emit()  # what opening the menu does
     entries = [a.text() for a in later.recent_menu.actions()]
     assert entries[:2] == [str(other), str(catalog)]
     ask(qtbot, later, later.recent_menu.actions()[1].trigger)

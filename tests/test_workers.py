@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PySide6.QtCore import QObject, Qt, Signal, SignalInstance, Slot
 from pytestqt.qtbot import QtBot
 
 from fashion_desktop.catalog.query import Query, QueryImage
+from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.paths import AppPaths
 from fashion_desktop.workers.base import RequestGate
 from fashion_desktop.workers.engine import WorkerThreads
@@ -114,8 +117,17 @@ def test_index_worker_pause_before_start_then_cancel(qtbot: QtBot, app_paths: Ap
 
 
 def test_search_worker_answers_typed_and_failures_become_messages(
-    qtbot: QtBot, app_paths: AppPaths, tmp_path: Path
+    qtbot: QtBot, app_paths: AppPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    created = ImageEmbedder.__init__
+    sessions = 0
+
+    def counted(self: ImageEmbedder, *args: Any, **kwargs: Any) -> None:
+        nonlocal sessions
+        sessions += 1
+        created(self, *args, **kwargs)
+
+    monkeypatch.setattr(ImageEmbedder, "__init__", counted)
     workers = WorkerThreads(app_paths, None)
     search = workers.search.worker
     requests = Requests()
@@ -149,7 +161,6 @@ def test_search_worker_answers_typed_and_failures_become_messages(
             requests.ask.emit(7, Query(images=(QueryImage(path=broken),)))
         request_id, message = failure.args[0]
         assert request_id == 7 and message.startswith("Search failed")
-        assert search._catalog is not None and search._catalog.embedder is workers.embedder.get()
-        assert workers.index.worker.embedder is workers.search.worker.embedder, "one ResNet session for both"
+        assert sessions == 1, "indexing and searching share one ResNet session"
     finally:
         workers.stop()

@@ -16,6 +16,12 @@ CATALOG_SIZE = 10
 HEADER = "id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName"
 
 
+def has_picture(window: MainWindow, row: int) -> bool:
+    """The tile's thumbnail has arrived: an opaque picture, not the translucent placeholder frame."""
+    image = window.results.index(row).data(Qt.ItemDataRole.DecorationRole).toImage()
+    return not image.isNull() and image.pixelColor(image.width() // 2, image.height() // 2).alpha() == 255
+
+
 def make_catalog(root: Path, styles: bool = True) -> Path:
     """Ten gradients, odd ones in bags/; with styles.csv: every third is Red (else Blue), named "Look N"."""
     (root / "bags").mkdir(parents=True)
