@@ -1,6 +1,6 @@
 """The real window on a virtual X screen (Xvfb), driven as a stylist would: the library before any query, a real
-drag-and-drop from another X client onto the middle of the grid, quick-look, and 800×600; the screenshots are
-checked for pictures where tiles are."""
+drag-and-drop from another X client onto the middle of the grid, quick-look, a result dragged onto the query strip,
+and 800×600; the screenshots are checked for pictures where tiles are."""
 
 from __future__ import annotations
 
@@ -58,6 +58,8 @@ def test_real_window_browse_drop_quick_look_and_small(models_env: Path, tmp_path
     assert width > 300 and height > 300
     look = np.asarray(Image.open(tmp_path / "quicklook.png").convert("L"), dtype=np.float32)
     assert look[top : top + height, left : left + width].std() > 15
+    strip = state["strip drop"]
+    assert strip["query items"] == [strip["item"]] and strip["rows"] > 0, "a result dragged onto the strip searches"
     small = state["small"]
     assert small["size"] == [800, 600] and all(small["controls"].values()), small["controls"]
     assert small["cut"] == [] and small["text box width"] >= 150 and len(small["tiles"]) >= 6

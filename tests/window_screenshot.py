@@ -1,6 +1,6 @@
 """Run the real window (under Xvfb) on the sample catalog as a stylist would, take screenshots, print what is on
 screen as one JSON line: the browse view before any query, a real drag-and-drop from another X client onto the
-middle of the grid and its results, quick-look, and the window at 800×600.
+middle of the grid and its results, quick-look, a result dragged onto the query strip, and the window at 800×600.
 
 Used by tests/test_real_window.py, and to make the README's screenshots:
     xvfb-run -a -s "-screen 0 1280x860x24" python tests/window_screenshot.py docs
@@ -58,6 +58,19 @@ def real_drag(target: QPoint, files: list[Path], report: list[str]) -> None:
     watchdog.cancel()
 
 
+def drag_within(start: QPoint, end: QPoint) -> None:
+    """Press on `start`, move in steps to `end`, release: a drag inside the window, by the real mouse (xdotool)."""
+    time.sleep(0.3)
+    subprocess.run(
+        ["xdotool", "mousemove", str(start.x()), str(start.y()), "sleep", "0.3", "mousedown", "1"], check=True
+    )
+    for step in range(1, 9):
+        x, y = start.x() + (end.x() - start.x()) * step // 8, start.y() + (end.y() - start.y()) * step // 8
+        subprocess.run(["xdotool", "mousemove", str(x), str(y)], check=True)
+        time.sleep(0.15)
+    subprocess.run(["xdotool", "sleep", "0.5", "mouseup", "1"], check=True)
+
+
 def global_rect(widget: QWidget, rect: QRect | None = None) -> list[int]:
     area = rect if rect is not None else widget.rect()
     top_left = widget.mapToGlobal(area.topLeft())
@@ -75,6 +88,7 @@ def main(out: Path) -> None:
     window.attach_workers(WorkerThreads(paths, None))
     state: dict[str, object] = {}
     drags: list[threading.Thread] = []
+    dragged: list[int] = []  # the result dragged onto the query strip
     thumbnails: set[object] = set()
 
     def thumbnail_loaded(key: object, image: QImage) -> None:
@@ -155,6 +169,22 @@ def main(out: Path) -> None:
         shoot("quicklook")
         state["quicklook"] = global_rect(window.quick_look.picture)
         window.quick_look.close()
+        tile = window.view.viewport().mapToGlobal(window.view.visualRect(window.results.index(1)).center())
+        strip = window.strip.mapToGlobal(window.strip.rect().center())
+        dragged.append(window.results.item_ids()[1])
+        threading.Thread(target=drag_within, args=(tile, strip), daemon=True).start()
+        wait(
+            lambda: window.presenter.query.origin == "more-like-this" and not window.presenter.waiting,
+            strip_dropped,
+        )
+
+    def strip_dropped() -> None:
+        query = window.presenter.query
+        state["strip drop"] = {
+            "item": dragged[0],
+            "query items": [image.item_id for image in query.images],
+            "rows": window.results.rowCount(),
+        }
         window.resize(800, 600)
         wait(lambda: window.width() == 800 and tiles_loaded(), small, settle=800)
 
