@@ -26,7 +26,7 @@ from fashion_desktop.models.manifest import (
     read_model_json,
 )
 from fashion_desktop.models.preprocess import PreprocessConfig, preprocess
-from fashion_desktop.models.session import create_session
+from fashion_desktop.models.session import create_session, return_freed_memory
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -105,15 +105,24 @@ class OnnxModel:
 
     def load(self) -> None:
         """Verify the graphs and create their sessions now (e.g. on a worker thread) instead of on first use."""
+        self.sessions()
+
+    def sessions(self) -> dict[str, onnxruntime.InferenceSession]:
+        """The sessions by graph name, loaded first if needed. Callers keep the dict for the length of one
+        computation, so a `release()` from another thread does not pull a session from under them."""
+        sessions = self._sessions
+        if sessions:
+            return sessions
         with self._lock:
-            if self._sessions:
-                return
-            verify_files(self.model_dir, self.manifest, self.graph_files.values(), self._memo)
-            sessions = {
-                graph: create_session(self.model_dir / file, self.threads) for graph, file in self.graph_files.items()
-            }
-            self.check_graphs(sessions)
-            self._sessions = sessions
+            if not self._sessions:
+                verify_files(self.model_dir, self.manifest, self.graph_files.values(), self._memo)
+                created = {
+                    graph: create_session(self.model_dir / file, self.threads)
+                    for graph, file in self.graph_files.items()
+                }
+                self.check_graphs(created)
+                self._sessions = created
+            return self._sessions
 
     def verify_all(self) -> None:
         """Everything at once, for the exporter deciding whether a folder is a valid export: the checksum of every
@@ -122,18 +131,11 @@ class OnnxModel:
         self.load()
 
     def release(self) -> None:
-        """Drop the sessions and the memory they hold; the next use loads them again (without re-hashing)."""
+        """Drop the sessions and the memory they hold; the next use loads them again (without re-hashing).
+        A computation already running in another thread keeps its sessions until it ends."""
         with self._lock:
             self._sessions = {}
-
-    def sessions(self) -> dict[str, onnxruntime.InferenceSession]:
-        """The loaded sessions by graph name, loading them first if needed. Callers keep the dict for the length
-        of one computation, so a `release()` from another thread does not pull a session from under them."""
-        sessions = self._sessions
-        if not sessions:
-            self.load()
-            sessions = self._sessions
-        return sessions
+        return_freed_memory()
 
     def check_graphs(self, sessions: dict[str, onnxruntime.InferenceSession]) -> None:
         """Raise ModelFilesError when a graph disagrees with the manifest or the JSON files (names, sizes)."""

@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import numpy as np
 
@@ -29,6 +29,17 @@ if TYPE_CHECKING:
 TOKENIZER_FILE = "tokenizer.json"
 GENERATION_FILE = "generation.json"
 DEFAULT_MIN_TOKENS = 5  # BLIP's COCO captioning setting: beams 3, 5 to 20 new tokens
+
+
+class CaptionOptions(TypedDict, total=False):
+    """The keyword options of Captioner.captions_or_errors (and caption)."""
+
+    beams: int
+    max_tokens: int
+    min_tokens: int | None
+    prompt: str | None
+    batch_size: int
+    fast_decode: bool
 
 
 @dataclass(frozen=True)
@@ -139,16 +150,14 @@ class Captioner(OnnxModel):
 
     def encode_images(self, pixel_values: np.ndarray) -> list[np.ndarray]:
         """[B, 3, H, W] → the decoder's cross-attention keys/values, one array per layer and kind."""
-        vision = self.sessions()["vision_encoder"]
-        outputs = vision.run(None, {"pixel_values": np.ascontiguousarray(pixel_values, dtype=np.float32)})
-        return [np.asarray(out) for out in outputs]
+        return _encode(self.sessions()["vision_encoder"], pixel_values)
 
     def next_token_logits(self, pixel_values: np.ndarray, input_ids: np.ndarray) -> np.ndarray:
         """Scores [B, vocab] of the token after `input_ids` [B, T] for each image: one decoder pass from an
         empty cache (what the exporter's parity check compares with transformers)."""
         sessions = self.sessions()
         layout = self.layout
-        cross = self.encode_images(pixel_values)
+        cross = _encode(sessions["vision_encoder"], pixel_values)
         empty = np.zeros((len(pixel_values), layout.num_heads, 0, layout.head_dim), dtype=np.float32)
         feeds = [np.asarray(input_ids, dtype=np.int64), *[empty] * (2 * layout.num_layers), *cross]
         names = decoder_input_names(layout.num_layers)
@@ -160,8 +169,9 @@ class Captioner(OnnxModel):
     ) -> list[np.ndarray]:
         """Token ids per image, starting with bos (and the prompt), ending with [SEP] when it was produced."""
         prompt_ids = self.prompt_ids(prompt, settings.max_new_tokens)
-        decoder = self.sessions()["text_decoder"]
-        cross = self.encode_images(pixel_values)
+        sessions = self.sessions()
+        decoder = sessions["text_decoder"]
+        cross = _encode(sessions["vision_encoder"], pixel_values)
         batch = len(pixel_values)
         layout = self.layout
         rows = batch * settings.num_beams
@@ -192,29 +202,11 @@ class Captioner(OnnxModel):
     def decode(self, ids: np.ndarray) -> str:
         return str(self.tokenizer.decode([int(i) for i in ids], skip_special_tokens=True)).strip()
 
-    def caption(
-        self,
-        images: Sequence[ImageSource],
-        *,
-        beams: int = 3,
-        max_tokens: int = 20,
-        min_tokens: int | None = None,
-        prompt: str | None = None,
-        batch_size: int = 10,
-        fast_decode: bool = True,
-    ) -> list[str]:
-        """Captions in input order; an unreadable image raises ImageDecodeError. The defaults are BLIP's COCO
-        setting (beams 3, 5 to 20 new tokens; at most `max_tokens` when fewer are asked for)."""
+    def caption(self, images: Sequence[ImageSource], **options: Unpack[CaptionOptions]) -> list[str]:
+        """Captions in input order (options as for `captions_or_errors`); an unreadable image raises
+        ImageDecodeError."""
         captions = []
-        for outcome in self.captions_or_errors(
-            images,
-            beams=beams,
-            max_tokens=max_tokens,
-            min_tokens=min_tokens,
-            prompt=prompt,
-            batch_size=batch_size,
-            fast_decode=fast_decode,
-        ):
+        for outcome in self.captions_or_errors(images, **options):
             if isinstance(outcome, ImageDecodeError):
                 raise outcome
             captions.append(outcome)
@@ -232,8 +224,9 @@ class Captioner(OnnxModel):
         fast_decode: bool = True,
     ) -> Iterator[str | ImageDecodeError]:
         """Each image's caption, or the error that made it unreadable, in input order, `batch_size` images per
-        model run. Settings and prompt are checked before any work; images are decoded on two threads ahead of
-        the model, and the sessions load (on first use) while the first images decode."""
+        model run. The defaults are BLIP's COCO setting (beams 3, 5 to 20 new tokens; at most `max_tokens` when
+        fewer are asked for). Settings and prompt are checked before any work; images are decoded on two threads
+        ahead of the model, and the sessions load (on first use) while the first images decode."""
         minimum = min(DEFAULT_MIN_TOKENS, max_tokens) if min_tokens is None else min_tokens
         settings = DecodeSettings(max_new_tokens=max_tokens, min_new_tokens=minimum, num_beams=beams)
         if batch_size < 1:
@@ -265,6 +258,13 @@ class Captioner(OnnxModel):
                 texts = iter([self.decode(row) for row in ids])
                 for outcome in outcomes:
                     yield outcome if isinstance(outcome, ImageDecodeError) else next(texts)
+
+
+def _encode(vision: onnxruntime.InferenceSession, pixel_values: np.ndarray) -> list[np.ndarray]:
+    if pixel_values.ndim != 4 or len(pixel_values) == 0 or not np.isfinite(pixel_values).all():
+        raise ValueError(f"expected a non-empty [B, 3, H, W] batch of finite pixel values, got {pixel_values.shape}")
+    outputs = vision.run(None, {"pixel_values": np.ascontiguousarray(pixel_values, dtype=np.float32)})
+    return [np.asarray(out) for out in outputs]
 
 
 def _load_tokenizer(captioner: Captioner) -> tokenizers.Tokenizer:

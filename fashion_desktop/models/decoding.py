@@ -92,12 +92,13 @@ def _gather(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
 
 def _topk(values: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k largest entries of each row, largest first (ties: lower index first), as a stable sort of
-    the whole row would give, but sorting only the entries that reach the row's k-th largest value."""
+    the whole row would give, but sorting only the entries that reach the row's k-th largest value. Row by row,
+    so a thread waiting for the GIL gets it between rows (a whole-batch sort held it for tens of ms)."""
     if values.shape[1] <= 4 * k:
         return np.argsort(-values, axis=1, kind="stable")[:, :k]
-    kth = -np.partition(-values, k - 1, axis=1)[:, k - 1 : k]
     rows = []
-    for row, threshold in zip(values, kth, strict=True):
+    for row in values:
+        threshold = -np.partition(-row, k - 1)[k - 1]
         candidates = np.flatnonzero(row >= threshold)  # ascending index: the stable sort keeps ties in index order
         rows.append(candidates[np.argsort(-row[candidates], kind="stable")[:k]])
     return np.stack(rows)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,3 +47,16 @@ def create_session(path: Path, threads: int | None = None) -> onnxruntime.Infere
         return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for unreadable graphs
         raise ModelFilesError(f"Model file could not be loaded: {path} ({exc}). {REMEDY}") from None
+
+
+def return_freed_memory() -> None:
+    """Hand memory freed by dropped sessions back to the system. glibc keeps freed heap memory for reuse, so
+    without this a released Captioner still shows ~800 MiB resident (measured: 875 MiB -> 88 MiB after trimming,
+    bench/models.py); elsewhere (musl, macOS, Windows) there is nothing to call and nothing is done."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
