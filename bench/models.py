@@ -205,7 +205,7 @@ def bench_caption_processes(models: Path, rounds: int, before: Path | None) -> d
     script = warm_data / "transformers_captions.py"
     script.write_text(TRANSFORMERS_CAPTIONS)
     page, one = [str(p) for p in PAGE], [str(PAGE[0])]
-    caption = ["fashion_desktop", "caption", "--threads", str(THREADS)]
+    caption = ["fashion_desktop", "--threads", str(THREADS), "caption"]
 
     def app(images: list[str], data: Path | None, checkout: Path | None = None) -> Callable[[], tuple[float, float]]:
         def run() -> tuple[float, float]:
@@ -375,8 +375,93 @@ def bench_gil(models: Path, rounds: int, before: Path | None) -> dict[str, float
     return figures
 
 
+# One variant of session options per process: peak memory and time of a page of 10 captions.
+SESSION_OPTIONS_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+import onnxruntime as ort
+from PIL import Image
+import fashion_desktop.models.base as base
+from fashion_desktop.models.captioner import Captioner
+variant = sys.argv[3]
+def create(path, threads=None):
+    options = ort.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads, options.log_severity_level = int(sys.argv[2]), 1, 4
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if variant == "extended":
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    if variant == "no-prepack":
+        options.add_session_config_entry("session.disable_prepacking", "1")
+    if variant == "no-arena":
+        options.enable_cpu_mem_arena = False
+    if variant == "no-mem-pattern":
+        options.enable_mem_pattern = False
+    if variant == "saved-optimised":
+        saved = Path(sys.argv[4]) / Path(path).name
+        if not saved.exists():
+            options.optimized_model_filepath = str(saved)
+            ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            options.optimized_model_filepath = ""
+        path, options.graph_optimization_level = saved, ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+base.create_session = create
+captioner = Captioner(Path(sys.argv[1]) / "blip", variant="fp32")
+images = [Image.open(p).convert("RGB") for p in sys.argv[5:]]
+started = time.perf_counter()
+captioner.load()
+load = time.perf_counter() - started
+started = time.perf_counter()
+captioner.caption(images, batch_size=len(images))
+page = time.perf_counter() - started
+peak = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0] / 1024
+print(json.dumps({"load_s": load, "page_s": page, "peak_mib": peak}))
+"""
+
+
+def bench_session_options(models: Path, rounds: int) -> dict[str, float]:
+    """The session options that were candidates for faster start-up or less memory, each against the defaults
+    (all optimisations, prepacked weights, memory arena and pattern), in separate processes, interleaved."""
+    saved = Path(tempfile.mkdtemp(prefix="fd-bench-optimised-"))
+    variants = ["default", "saved-optimised", "extended", "no-prepack", "no-arena", "no-mem-pattern"]
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+
+    def run(name: str) -> dict[str, float]:
+        out = subprocess.run(
+            [sys.executable, "-c", SESSION_OPTIONS_SCRIPT, str(models), str(THREADS), name, str(saved)]
+            + [str(p) for p in PAGE],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "ORT_DISABLE_TELEMETRY": "1"},
+        )
+        figures: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+        return figures
+
+    run("saved-optimised")  # writes the optimised graphs once, outside the timed rounds
+    for _ in range(max(1, rounds // 2)):
+        for name in variants:
+            runs[name].append(run(name))
+    disk = sum(f.stat().st_size for f in saved.iterdir()) / 2**20
+    shutil.rmtree(saved)
+    print("\nBLIP session options (load = verify + create both sessions; page = 10 captions; medians)")
+    figures: dict[str, float] = {"saved_optimised_disk_mib": disk}
+    default = {key: statistics.median(run[key] for run in runs["default"]) for key in ("load_s", "page_s")}
+    for name, values in runs.items():
+        load = statistics.median(v["load_s"] for v in values)
+        page = statistics.median(v["page_s"] for v in values)
+        peak = max(v["peak_mib"] for v in values)
+        print(
+            f"  {name:<16} load {load:5.2f} s ({default['load_s'] / load:4.2f}x)  page {page:6.1f} s "
+            f"({default['page_s'] / page:4.2f}x)  peak {peak:5.0f} MiB"
+        )
+        figures |= {f"session_{name}_load_s": load, f"session_{name}_page_s": page, f"session_{name}_peak_mib": peak}
+    print(f"  (the saved optimised graphs take {disk:.0f} MiB on disk)")
+    return figures
+
+
 def main() -> None:
-    sections = ["embeddings", "captions", "captions-process", "lifecycle", "gil", "memory"]
+    sections = ["embeddings", "captions", "captions-process", "lifecycle", "gil", "session-options", "memory"]
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", type=Path, default=REPO / "bench" / "models-full")
     parser.add_argument("--rounds", type=int, default=5)
@@ -397,6 +482,8 @@ def main() -> None:
         figures |= bench_lifecycle(args.models)
     if "gil" in only:
         figures |= bench_gil(args.models, args.rounds, args.before)
+    if "session-options" in only:
+        figures |= bench_session_options(args.models, args.rounds)
     if "memory" in only:
         figures["peak_rss_mib_both_fp32_models"] = peak_memory_mib(args.models)
         print(f"\nPeak RSS with both fp32 models loaded and used: {figures['peak_rss_mib_both_fp32_models']:.0f} MiB")

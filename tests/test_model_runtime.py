@@ -210,3 +210,17 @@ def test_identity_names_source_revision_graph_and_checksum(model_copy: Path) -> 
     captioner = Captioner(model_copy / "blip", variant="fp32")
     decoder_sha = load_manifest(model_copy / "blip").files["text_decoder.onnx"]
     assert captioner.identity == f"random-weights:tiny@-:text_decoder.onnx:{decoder_sha[:12]}"
+
+
+def test_unreadable_images_are_reported_in_place_and_the_others_captioned(tiny_models: Path, tmp_path: Path) -> None:
+    captioner = Captioner(tiny_models / "blip", variant="fp32")
+    good = [tmp_path / f"good{i}.png" for i in range(3)]
+    for index, path in enumerate(good):
+        gradient(70, 90, seed=index).save(path)
+    (tmp_path / "truncated.jpg").write_bytes(b"\xff\xd8\xff\xe0 not much more")
+    (tmp_path / "a-folder.jpg").mkdir()
+    inputs = [good[0], tmp_path / "truncated.jpg", good[1], tmp_path / "a-folder.jpg", good[2]]
+    outcomes = list(captioner.captions_or_errors(inputs, batch_size=2, max_tokens=5))
+    assert [type(o).__name__ for o in outcomes] == ["str", "ImageDecodeError", "str", "ImageDecodeError", "str"]
+    assert [o for o in outcomes if isinstance(o, str)] == captioner.caption(good, max_tokens=5)
+    assert list(captioner.captions_or_errors([])) == []

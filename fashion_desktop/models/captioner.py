@@ -243,7 +243,8 @@ class Captioner(OnnxModel):
                         return
 
             decode_ahead(2 * batch_size)
-            self.load()
+            if ahead:
+                self.load()  # while the first images decode
             while ahead:
                 chunk = [ahead.popleft() for _ in range(min(batch_size, len(ahead)))]
                 decode_ahead(2 * batch_size)  # the next batch decodes while this one runs in the model
@@ -253,6 +254,8 @@ class Captioner(OnnxModel):
                         outcomes.append(future.result())
                     except ImageDecodeError as exc:
                         outcomes.append(exc)
+                    except Exception as exc:  # Pillow raises many kinds on malformed files: each is one bad image
+                        outcomes.append(ImageDecodeError(f"image could not be decoded: {exc!r}"))
                 pixels = [p for p in outcomes if isinstance(p, np.ndarray)]
                 ids = self.generate_ids(np.stack(pixels), settings=settings, prompt=prompt) if pixels else []
                 texts = iter([self.decode(row) for row in ids])
