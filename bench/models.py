@@ -7,7 +7,7 @@ models (construction is seeded), and times both on the same inputs, interleaved,
 
 Whole processes (what a stylist waits for): `fashion-desktop caption` on 10 sample photos against a process
 making ten transformers `generate` calls (same settings: beams 3, 5 to 20 tokens), with a warm checksum memo and
-on a first run; with `--before DIR` (a checkout of an earlier commit, e.g. `git worktree add /tmp/before main`)
+on a first run; with `--before DIR` (earlier code, e.g. `mkdir /tmp/before; git archive main | tar -x -C /tmp/before`)
 its `caption` command is timed in the same rounds. Also: start-up and first-caption latency, resident memory
 before and after `Captioner.release()`, and the longest GIL hold while captioning a page (bench/stalls.py).
 Not a test: run by hand; the last line is one JSON object of the figures.

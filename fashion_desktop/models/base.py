@@ -9,6 +9,7 @@ the JSON files; it runs under a lock, so two threads may share one model. `relea
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal, NoReturn, Self
 
@@ -115,14 +116,19 @@ class OnnxModel:
             return sessions
         with self._lock:
             if not self._sessions:
-                verify_files(self.model_dir, self.manifest, self.graph_files.values(), self._memo)
-                created = {
-                    graph: create_session(self.model_dir / file, self.threads)
-                    for graph, file in self.graph_files.items()
-                }
+                if len(self.graph_files) == 1:
+                    created = {graph: self._verified_session(file) for graph, file in self.graph_files.items()}
+                else:  # hashing and session creation release the GIL: BLIP's two graphs load side by side
+                    with ThreadPoolExecutor(len(self.graph_files), thread_name_prefix="model-load") as pool:
+                        futures = {g: pool.submit(self._verified_session, f) for g, f in self.graph_files.items()}
+                        created = {graph: future.result() for graph, future in futures.items()}
                 self.check_graphs(created)
                 self._sessions = created
             return self._sessions
+
+    def _verified_session(self, graph_file: str) -> onnxruntime.InferenceSession:
+        verify_files(self.model_dir, self.manifest, [graph_file], self._memo)
+        return create_session(self.model_dir / graph_file, self.threads)
 
     def verify_all(self) -> None:
         """Everything at once, for the exporter deciding whether a folder is a valid export: the checksum of every
