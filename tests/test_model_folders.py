@@ -213,3 +213,27 @@ def test_caption_command_exits_3_with_the_message(model_copy: Path, tmp_path: Pa
     assert result.returncode == 3
     assert "blip/preprocess.json" in result.stderr and "export_models.py" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("model", [RESNET, BLIP])
+def test_models_dialog_and_window_launch_report_the_same_message(
+    model_copy: Path, model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The window's launch check and its models dialog (describe_models) open each folder as its worker will: a
+    broken JSON file is named before the window opens. FASHION_DESKTOP_MODELS is the only place looked in, so the
+    source checkout's intact models/onnx is no fallback."""
+    from fashion_desktop.app.cli import EXIT_NO_MODELS, main
+    from fashion_desktop.app.environment import app_paths
+    from fashion_desktop.models.installed import describe_models
+
+    for name, value in broken_models(model_copy, model).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("FASHION_DESKTOP_DATA_DIR", str(tmp_path / "data"))
+    described = {entry["model"]: entry for entry in describe_models(app_paths())}
+    assert f"{model}/preprocess.json" in described[model]["error"]
+    assert "'resize.height' must be at least 1" in described[model]["error"]
+    intact = BLIP if model == RESNET else RESNET
+    assert "error" not in described[intact] and described[intact]["folder"] == str(model_copy / intact)
+
+    assert main([]) == EXIT_NO_MODELS
+    assert described[model]["error"] in capsys.readouterr().err

@@ -168,9 +168,9 @@ def window_command(arguments: list[str], paths: AppPaths) -> int:
     if catalog is not None and not catalog.is_dir():
         say(f"fashion-desktop: catalog folder not found: {catalog}")
         return EXIT_NO_CATALOG
-    from fashion_desktop.models.manifest import describe_models
+    from fashion_desktop.models.installed import describe_models
 
-    problems = [m["error"] for m in describe_models(paths.models_search_path) if "error" in m]
+    problems = [m["error"] for m in describe_models(paths) if "error" in m]
     if problems:
         print(f"fashion-desktop: {problems[0]}", file=sys.stderr)
         return EXIT_NO_MODELS

@@ -184,27 +184,3 @@ def find_model_dir(name: str, search_path: Sequence[Path]) -> Path:
         if (candidate / MANIFEST_NAME).is_file():
             return candidate
     raise ModelsMissingError(f"No exported '{name}' model found (looked in: {', '.join(searched)}). {REMEDY}")
-
-
-def describe_models(search_path: Sequence[Path]) -> list[dict[str, Any]]:
-    """What is installed, for the window's model info and banner; unreadable models are reported, not raised."""
-    described: list[dict[str, Any]] = []
-    for name in (RESNET_DIR, BLIP_DIR):
-        try:
-            folder = find_model_dir(name, search_path)
-            manifest = load_manifest(folder, name)
-        except ModelFilesError as exc:
-            described.append({"model": name, "error": str(exc)})
-            continue
-        described.append(
-            {
-                "model": manifest.model,
-                "folder": str(folder),
-                "source": manifest.source,
-                "revision": manifest.revision,
-                "random_weights": manifest.random_weights,
-                "int8": manifest.int8_usable,
-                "exporter": manifest.exporter,
-            }
-        )
-    return described

@@ -151,9 +151,9 @@ class SearchWorker(Worker):
 
     @Slot()
     def check_models(self) -> None:
-        from fashion_desktop.models.manifest import describe_models
+        from fashion_desktop.models.installed import describe_models
 
-        self.models.emit(ModelsChecked(describe_models(self.paths.models_search_path)))
+        self.models.emit(ModelsChecked(describe_models(self.paths)))
 
     @Slot(int, str)
     def open_catalog(self, request_id: int, folder: str) -> None:
