@@ -17,6 +17,7 @@ DATA_DIR_ENV = "FASHION_DESKTOP_DATA_DIR"
 
 LOG_FILE = "fashion-desktop.log"
 SETTINGS_FILE = "settings.json"
+MODEL_CHECKS_FILE = "model-checks.json"
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -49,6 +50,11 @@ class AppPaths:
     @property
     def thumbnails_dir(self) -> Path:
         return self.data_dir / "thumbnails"
+
+    @property
+    def model_checks_file(self) -> Path:
+        """Which model files were found to have their manifest's checksum (models.checksums.ChecksumMemo)."""
+        return self.data_dir / MODEL_CHECKS_FILE
 
     def with_data_dir(self, data_dir: Path) -> AppPaths:
         return AppPaths(data_dir, self.models_search_path, self.sample_catalog)

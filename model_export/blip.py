@@ -21,6 +21,7 @@ from transformers import (
     BlipProcessor,
 )
 
+from fashion_desktop.models.base import PREPROCESS_FILE
 from fashion_desktop.models.captioner import (
     GENERATION_FILE,
     TOKENIZER_FILE,
@@ -30,7 +31,6 @@ from fashion_desktop.models.captioner import (
     vision_output_names,
 )
 from fashion_desktop.models.decoding import DecodeSettings
-from fashion_desktop.models.embedder import PREPROCESS_FILE
 from fashion_desktop.models.manifest import GraphInfo
 from model_export.blip_graphs import TextDecoder, VisionEncoder
 from model_export.common import OPSET, ExportError, Source, synthetic_images, write_json, write_manifest
@@ -139,6 +139,7 @@ def export(source: Source, out_dir: Path) -> dict[str, Any]:
             "bos_token_id": text.bos_token_id,
             "eos_token_id": text.sep_token_id,
             "pad_token_id": text.pad_token_id,
+            "max_positions": text.max_position_embeddings,
         },
     )
     _save_tokenizer(processor, out_dir)
@@ -235,26 +236,20 @@ def check_parity(
         if matches != len(images):
             raise ExportError(f"BLIP parity failed ({label}): onnxruntime {actual} vs transformers {expected}")
         results[label] = f"{matches}/{len(images)}"
-    with torch.no_grad():
-        reference_logits = _reference_first_logits(model, pixels)
-    first = _first_step_logits(captioner, pixels.numpy())
+    bos = np.full((len(images), 1), model.config.text_config.bos_token_id, dtype=np.int64)
+    reference_logits = reference_next_token_logits(model, pixels, bos)
+    first = captioner.next_token_logits(pixels.numpy(), bos)
     results["first_step_logits_max_abs_diff"] = float(np.abs(first - reference_logits).max())
     return results
 
 
-def _reference_first_logits(model: BlipForConditionalGeneration, pixels: torch.Tensor) -> np.ndarray:
-    image_embeds = model.vision_model(pixel_values=pixels)[0]
-    bos = torch.full((len(pixels), 1), model.config.text_config.bos_token_id)
-    out = model.text_decoder(input_ids=bos, encoder_hidden_states=image_embeds, return_dict=True)
+def reference_next_token_logits(
+    model: BlipForConditionalGeneration, pixels: torch.Tensor, input_ids: np.ndarray
+) -> np.ndarray:
+    """transformers' scores [B, vocab] for the token after `input_ids` [B, T] (Captioner.next_token_logits)."""
+    with torch.no_grad():
+        image_embeds = model.vision_model(pixel_values=pixels)[0]
+        out = model.text_decoder(
+            input_ids=torch.from_numpy(input_ids), encoder_hidden_states=image_embeds, return_dict=True
+        )
     return np.asarray(out.logits[:, -1, :].numpy())
-
-
-def _first_step_logits(captioner: Captioner, pixels: np.ndarray) -> np.ndarray:
-    cross = captioner.encode_images(pixels)
-    layout = captioner.layout
-    empty = np.zeros((len(pixels), layout.num_heads, 0, layout.head_dim), dtype=np.float32)
-    feeds = [np.full((len(pixels), 1), layout.bos_token_id, dtype=np.int64), *[empty] * (2 * layout.num_layers), *cross]
-    _, decoder, _ = captioner._sessions()
-    names = decoder_input_names(layout.num_layers)
-    logits: np.ndarray = np.asarray(decoder.run(["logits"], dict(zip(names, feeds, strict=True)))[0])
-    return logits

@@ -16,16 +16,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from fashion_desktop.models.manifest import (
-    MANIFEST_NAME,
-    GraphInfo,
-    Int8Quality,
-    ModelFilesError,
-    ModelManifest,
-    load_manifest,
-    sha256_of,
-    verify_files,
-)
+from fashion_desktop.models.base import OnnxModel
+from fashion_desktop.models.checksums import sha256_of
+from fashion_desktop.models.manifest import MANIFEST_NAME, GraphInfo, Int8Quality, ModelFilesError, ModelManifest
 
 OPSET = 17
 
@@ -57,11 +50,11 @@ def exporter_versions() -> dict[str, str]:
     return versions
 
 
-def existing_export_is_valid(model_dir: Path) -> bool:
-    """True when the folder holds a manifest whose files all match their checksums."""
+def existing_export_is_valid(model_dir: Path, model_class: type[OnnxModel]) -> bool:
+    """True when the app would accept the folder: all checksums match, every JSON file has its shape and the
+    graphs agree with them (an export from an older exporter that lacks what the app now reads is redone)."""
     try:
-        manifest = load_manifest(model_dir)
-        verify_files(model_dir, manifest, sorted(manifest.files))
+        model_class(model_dir, variant="fp32").verify_all()
     except ModelFilesError:
         return False
     return True

@@ -11,7 +11,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from fashion_desktop.models.manifest import BLIP_DIR, RESNET_DIR, Int8Quality, load_manifest, read_json
+from fashion_desktop.models.base import PREPROCESS_FILE
+from fashion_desktop.models.captioner import Captioner
+from fashion_desktop.models.embedder import ImageEmbedder
+from fashion_desktop.models.manifest import BLIP_DIR, RESNET_DIR, Int8Quality, load_manifest, read_model_json
 from fashion_desktop.models.preprocess import PreprocessConfig
 from model_export import quality
 from model_export.common import (
@@ -62,15 +65,15 @@ def export_all(args: argparse.Namespace) -> None:
     from model_export import blip, resnet
 
     wanted = {
-        "resnet": (RESNET_DIR, args.resnet, args.resnet_revision, resnet.export),
-        "blip": (BLIP_DIR, args.blip, args.blip_revision, blip.export),
+        "resnet": (RESNET_DIR, ImageEmbedder, args.resnet, args.resnet_revision, resnet.export),
+        "blip": (BLIP_DIR, Captioner, args.blip, args.blip_revision, blip.export),
     }
-    for key, (folder, name, revision, export) in wanted.items():
+    for key, (folder, model_class, name, revision, export) in wanted.items():
         if args.only and args.only != key:
             continue
         source = Source(name, revision=None if args.random_weights else revision, random_weights=args.random_weights)
         final = args.out / folder
-        if not args.force and existing_export_is_valid(final) and _matches(final, source):
+        if not args.force and existing_export_is_valid(final, model_class) and _matches(final, source):
             log.info("%s: keeping the valid export in %s (use --force to redo it)", key, final)
             if args.quantize and not all(g.int8 for g in load_manifest(final).graphs.values()):
                 _quantize(key, final, args.calibration_images)
@@ -94,7 +97,7 @@ def _quantize(key: str, model_dir: Path, calibration_dir: Path | None) -> None:
     manifest = load_manifest(model_dir)
     if key == "resnet":
         images = _calibration_images(calibration_dir)
-        config = PreprocessConfig.from_dict(read_json(model_dir, "preprocess.json"))
+        config = read_model_json(model_dir, PREPROCESS_FILE, PreprocessConfig.from_dict)
         int8 = quantize.quantize_resnet(model_dir, images, config)
     else:
         int8 = quantize.quantize_blip(model_dir)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_desktop.imaging import IMAGE_SUFFIXES
 from fashion_desktop.models.captioner import Captioner
 from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.models.manifest import Int8Quality, load_manifest
@@ -16,7 +17,6 @@ log = logging.getLogger("fashion_desktop.export.quality")
 MIN_NEIGHBOUR_OVERLAP = 0.9
 MIN_IDENTICAL_CAPTIONS = 0.8
 NEIGHBOURS = 10
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 
 
 def list_images(folder: Path, limit: int) -> list[Path]:

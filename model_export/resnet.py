@@ -13,7 +13,7 @@ from optimum.exporters.onnx.model_configs import ResNetOnnxConfig
 from PIL import Image
 from transformers import AutoImageProcessor, ConvNextImageProcessor, ResNetConfig, ResNetModel
 
-from fashion_desktop.models.embedder import PREPROCESS_FILE
+from fashion_desktop.models.base import PREPROCESS_FILE
 from fashion_desktop.models.manifest import GraphInfo
 from model_export.common import OPSET, ExportError, Source, synthetic_images, write_json, write_manifest
 from model_export.processors import preprocess_config_from_processor

@@ -14,8 +14,9 @@ import onnx
 import pytest
 
 import export_models
-from fashion_desktop.models.manifest import load_manifest, sha256_of
-from model_export.common import OPSET
+from fashion_desktop.models.checksums import sha256_of
+from fashion_desktop.models.manifest import load_manifest
+from model_export.common import OPSET, update_manifest
 from tests.support import REPO, TorchModel
 
 
@@ -46,6 +47,7 @@ def test_side_files(tiny_models: Path) -> None:
     assert resnet["crop"] == {"height": 224, "width": 224} and resnet["resample"] == "bicubic"
     generation = json.loads((tiny_models / "blip" / "generation.json").read_text())
     assert (generation["bos_token_id"], generation["eos_token_id"], generation["pad_token_id"]) == (30522, 102, 0)
+    assert generation["max_positions"] == 64  # the tiny text config's max_position_embeddings
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(tiny_models / "blip" / "tokenizer.json"))
@@ -72,6 +74,20 @@ def test_corrupt_export_is_redone_without_force(tmp_path: Path) -> None:
     graph.write_bytes(graph.read_bytes()[:-10])
     assert export_models.main(args) == 0
     assert sha256_of(graph) == load_manifest(tmp_path / "resnet50").files["model.onnx"]
+
+
+def test_an_export_the_app_would_refuse_is_redone_without_force(tmp_path: Path) -> None:
+    """Valid checksums are not enough: a folder from an older exporter (here: generation.json without the
+    decoder's position limit) is exported again."""
+    args = ["--random-weights", "tiny", "--only", "blip", "--out", str(tmp_path)]
+    assert export_models.main(args) == 0
+    folder = tmp_path / "blip"
+    generation = json.loads((folder / "generation.json").read_text())
+    del generation["max_positions"]
+    (folder / "generation.json").write_text(json.dumps(generation))
+    update_manifest(folder, load_manifest(folder))
+    assert export_models.main(args) == 0
+    assert json.loads((folder / "generation.json").read_text())["max_positions"] == 64
 
 
 def test_local_save_pretrained_directories_export_offline(

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from fashion_desktop.models.captioner import Captioner
 from fashion_desktop.models.decoding import DecodeSettings
@@ -106,10 +105,15 @@ def test_first_step_from_empty_cache_matches_pytorch(tiny_models: Path, torch_bl
     model, processor = torch_blip
     pixels = processor(images=synthetic_images(3, seed=4), return_tensors="pt")["pixel_values"]
     captioner = Captioner(tiny_models / "blip", variant="fp32")
-    with torch.no_grad():
-        expected = blip._reference_first_logits(model, pixels)
-    actual = blip._first_step_logits(captioner, pixels.numpy())
+    bos = np.full((3, 1), captioner.layout.bos_token_id, dtype=np.int64)
+    expected = blip.reference_next_token_logits(model, pixels, bos)
+    actual = captioner.next_token_logits(pixels.numpy(), bos)
+    assert actual.shape == expected.shape == (3, model.config.text_config.vocab_size)
     assert np.abs(actual - expected).max() <= 1e-4
+    prompt = np.concatenate([bos, np.tile(captioner.prompt_ids("a picture of", 1)[1:], (3, 1))], axis=1)
+    assert np.abs(captioner.next_token_logits(pixels.numpy(), prompt) - expected).max() > 1e-3, "the prompt counts"
+    expected = blip.reference_next_token_logits(model, pixels, prompt)
+    assert np.abs(captioner.next_token_logits(pixels.numpy(), prompt) - expected).max() <= 1e-4
 
 
 def test_int8_variants_run(tiny_models: Path) -> None:

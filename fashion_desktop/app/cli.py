@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     caption.add_argument("images", nargs="+", type=_query)
     caption.add_argument("--beams", type=_positive, default=3)
     caption.add_argument("--max-tokens", type=_positive, default=20, help="new tokens at most")
-    caption.add_argument("--min-tokens", type=int, default=5, help="new tokens at least")
+    caption.add_argument("--min-tokens", type=int, default=None, help="new tokens at least (default 5, at most max)")
     caption.add_argument("--prompt", default=None, help='text the caption starts with, e.g. "a picture of"')
     caption.add_argument("--json", action="store_true", help="one JSON object per image")
 
@@ -168,9 +168,9 @@ def window_command(arguments: list[str], paths: AppPaths) -> int:
     if catalog is not None and not catalog.is_dir():
         say(f"fashion-desktop: catalog folder not found: {catalog}")
         return EXIT_NO_CATALOG
-    from fashion_desktop.models.manifest import describe_models
+    from fashion_desktop.models.installed import describe_models
 
-    problems = [m["error"] for m in describe_models(paths.models_search_path) if "error" in m]
+    problems = [m["error"] for m in describe_models(paths) if "error" in m]
     if problems:
         print(f"fashion-desktop: {problems[0]}", file=sys.stderr)
         return EXIT_NO_MODELS
@@ -214,35 +214,37 @@ def no_display() -> bool:
 
 def make_captioner(paths: AppPaths, threads: int | None) -> Captioner:
     from fashion_desktop.models.captioner import Captioner
-    from fashion_desktop.models.manifest import BLIP_DIR, find_model_dir
 
-    return Captioner(find_model_dir(BLIP_DIR, paths.models_search_path), threads=threads)
+    return Captioner.from_paths(paths, threads=threads)
 
 
 def caption_command(args: argparse.Namespace, paths: AppPaths) -> int:
+    """Captions in batches; the models load while the first images decode. Paths that are not image files and
+    unreadable images are reported, and the others still captioned."""
     from fashion_desktop.imaging import ImageDecodeError, query_path_problem
 
     captioner = make_captioner(paths, args.threads)
-    captioner.load()
     if captioner.manifest.random_weights:
         print("fashion-desktop: random-weight stand-in models: captions are meaningless", file=sys.stderr)
+    problems = {path: ImageDecodeError(p) for path in args.images if (p := query_path_problem(path)) is not None}
+    captions = captioner.captions_or_errors(
+        [path for path in args.images if path not in problems],
+        beams=args.beams,
+        max_tokens=args.max_tokens,
+        min_tokens=args.min_tokens,
+        prompt=args.prompt,
+    )
     failures = 0
     for path in args.images:
-        try:
-            problem = query_path_problem(path)
-            if problem is not None:
-                raise ImageDecodeError(problem)
-            (text,) = captioner.caption(
-                [path], beams=args.beams, max_tokens=args.max_tokens, min_tokens=args.min_tokens, prompt=args.prompt
-            )
-        except (ValueError, OSError) as exc:  # ImageDecodeError is a ValueError
+        outcome = problems[path] if path in problems else next(captions)
+        if isinstance(outcome, ImageDecodeError):
             failures += 1
-            say(f"fashion-desktop: {path}: {exc}")
+            say(f"fashion-desktop: {path}: {outcome}")
             if args.json:
-                print(json_line(path_fields(path) | {"error": str(exc)}))
+                print(json_line(path_fields(path) | {"error": str(outcome)}))
             continue
         log.info("captioned %r", str(path))
-        print(json_line(path_fields(path) | {"caption": text}) if args.json else f"{shown(path)}\t{text}")
+        print(json_line(path_fields(path) | {"caption": outcome}) if args.json else f"{shown(path)}\t{outcome}")
     return EXIT_PARTIAL if failures else EXIT_OK
 
 

@@ -24,10 +24,9 @@ def run_self_test() -> int:
         paths = app_paths().with_data_dir(Path(data))
         from fashion_desktop.catalog.catalog import Catalog
         from fashion_desktop.models.captioner import Captioner
-        from fashion_desktop.models.manifest import BLIP_DIR, find_model_dir
 
         catalog = Catalog.open(paths.sample_catalog, paths)
-        captioner = Captioner(find_model_dir(BLIP_DIR, paths.models_search_path))
+        captioner = Captioner.from_paths(paths)
         for manifest in (catalog.embedder.manifest, captioner.manifest):
             stand_in = " (RANDOM WEIGHTS: stand-in, results meaningless)" if manifest.random_weights else ""
             print(f"model {manifest.model}: {manifest.source}{stand_in}")

@@ -22,7 +22,6 @@ from fashion_desktop.catalog.styles import StylesReport, find_styles_file, open_
 from fashion_desktop.imaging import ImageSource, load_rgb
 from fashion_desktop.models.captioner import Captioner
 from fashion_desktop.models.embedder import ImageEmbedder
-from fashion_desktop.models.manifest import RESNET_DIR, ModelManifest, find_model_dir
 from fashion_desktop.paths import AppPaths
 
 log = logging.getLogger("fashion_desktop.catalog")
@@ -33,11 +32,6 @@ DUPLICATE_SIMILARITY = 0.97  # results at least this alike are near-duplicates w
 
 class CatalogMissingError(FileNotFoundError):
     """The catalog folder does not exist or is not a folder."""
-
-
-def model_id(manifest: ModelManifest, graph_file: str) -> str:
-    """Identifies the weights that produced a vector or caption: cached results from other weights are stale."""
-    return f"{manifest.source}@{manifest.revision or '-'}:{graph_file}:{manifest.files.get(graph_file, '')[:12]}"
 
 
 class Catalog:
@@ -68,9 +62,8 @@ class Catalog:
             raise CatalogMissingError(f"catalog folder not found: {root}")
         root = root.resolve()
         if embedder is None:
-            embedder = ImageEmbedder(find_model_dir(RESNET_DIR, paths.models_search_path), threads=threads)
-        identity = model_id(embedder.manifest, embedder.graph_file)
-        store = CatalogStore(store_dir_for(paths.catalogs_dir, root), root, identity, embedder.dimension)
+            embedder = ImageEmbedder.from_paths(paths, threads=threads)
+        store = CatalogStore(store_dir_for(paths.catalogs_dir, root), root, embedder.identity, embedder.dimension)
         return cls(root, embedder, store)
 
     def close(self) -> None:
@@ -289,7 +282,7 @@ class Catalog:
 
     # -- captions -------------------------------------------------------------------------------------------
     def use_captioner(self, captioner: Captioner) -> None:
-        self.caption_model = model_id(captioner.manifest, captioner.decoder_file)
+        self.caption_model = captioner.identity
 
     def captions_for(self, item_ids: Sequence[int], captioner: Captioner) -> dict[int, str]:
         """Captions of these items: cached ones at once, the others generated (as one batch) and cached."""

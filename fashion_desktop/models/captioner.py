@@ -8,24 +8,19 @@ does not copy them per beam.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 import numpy as np
 
-from fashion_desktop.imaging import ImageSource, load_rgb
+from fashion_desktop.imaging import ImageDecodeError, ImageSource
+from fashion_desktop.models.base import PREPROCESS_FILE, OnnxModel
 from fashion_desktop.models.decoding import DecodeSettings, beam_search, greedy
-from fashion_desktop.models.embedder import PREPROCESS_FILE, Variant, choose_graph_file
-from fashion_desktop.models.manifest import (
-    load_manifest,
-    read_json,
-    verify_files,
-)
-from fashion_desktop.models.preprocess import PreprocessConfig, preprocess
-from fashion_desktop.models.session import create_session
+from fashion_desktop.models.manifest import BLIP_DIR, MANIFEST_NAME, REMEDY, ModelFilesError, read_model_json
+from fashion_desktop.models.shapes import JsonObject
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -33,11 +28,23 @@ if TYPE_CHECKING:
 
 TOKENIZER_FILE = "tokenizer.json"
 GENERATION_FILE = "generation.json"
+DEFAULT_MIN_TOKENS = 5  # BLIP's COCO captioning setting: beams 3, 5 to 20 new tokens
+
+
+class CaptionOptions(TypedDict, total=False):
+    """The keyword options of Captioner.captions_or_errors (and caption)."""
+
+    beams: int
+    max_tokens: int
+    min_tokens: int | None
+    prompt: str | None
+    batch_size: int
+    fast_decode: bool
 
 
 @dataclass(frozen=True)
 class DecoderLayout:
-    """Shapes and special tokens of the exported decoder, from generation.json."""
+    """Shapes, special tokens and length limit of the exported decoder, from generation.json."""
 
     num_layers: int
     num_heads: int
@@ -45,10 +52,20 @@ class DecoderLayout:
     bos_token_id: int
     eos_token_id: int
     pad_token_id: int
+    max_positions: int  # token positions the decoder has embeddings for: prompt + new tokens must fit
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> DecoderLayout:
-        return cls(**{name: int(raw[name]) for name in cls.__dataclass_fields__})
+    def from_dict(cls, raw: object) -> DecoderLayout:
+        top = JsonObject(raw)
+        return cls(
+            num_layers=top.integer("num_layers", minimum=1),
+            num_heads=top.integer("num_heads", minimum=1),
+            head_dim=top.integer("head_dim", minimum=1),
+            bos_token_id=top.integer("bos_token_id", minimum=0),
+            eos_token_id=top.integer("eos_token_id", minimum=0),
+            pad_token_id=top.integer("pad_token_id", minimum=0),
+            max_positions=top.integer("max_positions", minimum=2),
+        )
 
 
 def decoder_input_names(num_layers: int) -> list[str]:
@@ -66,76 +83,104 @@ def vision_output_names(num_layers: int) -> list[str]:
     return [f"cross_{kind}_{i}" for i in range(num_layers) for kind in ("key", "value")]
 
 
-class Captioner:
-    """BLIP captioning with two ONNX sessions, created lazily on first use and kept."""
+class Captioner(OnnxModel):
+    """BLIP captioning with two sessions, created on first use and kept until `release()` (the window releases
+    them after some idle minutes; the next caption loads them again)."""
 
-    def __init__(self, model_dir: Path, *, variant: Variant = "auto", threads: int | None = None):
-        self.model_dir = model_dir
-        self.manifest = load_manifest(self.model_dir)
-        self.preprocess_config = PreprocessConfig.from_dict(read_json(self.model_dir, PREPROCESS_FILE))
-        self.layout = DecoderLayout.from_dict(read_json(self.model_dir, GENERATION_FILE))
-        self.vision_file = choose_graph_file(self.manifest, "vision_encoder", variant)
-        self.decoder_file = choose_graph_file(self.manifest, "text_decoder", variant)
-        self._threads = threads
-        self._vision: onnxruntime.InferenceSession | None = None
-        self._decoder: onnxruntime.InferenceSession | None = None
-        self._tokenizer: tokenizers.Tokenizer | None = None
-        self._lock = threading.Lock()
+    name = BLIP_DIR
+    graphs = ("vision_encoder", "text_decoder")
+    identity_graph = "text_decoder"
+    side_files = (PREPROCESS_FILE, TOKENIZER_FILE, GENERATION_FILE)
 
-    def load(self) -> None:
-        """Verify the files and create both sessions now instead of on first use."""
-        with self._lock:
-            if self._decoder is not None:
-                return
-            names = [self.vision_file, self.decoder_file, PREPROCESS_FILE, TOKENIZER_FILE, GENERATION_FILE]
-            verify_files(self.model_dir, self.manifest, names)
-            from tokenizers import Tokenizer
+    def read_side_files(self) -> None:
+        self.layout = read_model_json(self.model_dir, GENERATION_FILE, DecoderLayout.from_dict)
+        self.tokenizer = _load_tokenizer(self)
+        layers = self.layout.num_layers
+        expected = {
+            "vision_encoder": (["pixel_values"], vision_output_names(layers)),
+            "text_decoder": (decoder_input_names(layers), decoder_output_names(layers)),
+        }
+        for graph, (inputs, outputs) in expected.items():
+            info = self.manifest.graphs[graph]
+            if info.inputs != inputs or info.outputs != outputs:
+                raise ModelFilesError(
+                    f"Model files disagree: {self.model_dir / GENERATION_FILE} describes a {layers}-layer decoder "
+                    f"but {self.model_dir / MANIFEST_NAME} lists the inputs/outputs of another for '{graph}'. "
+                    f"{REMEDY}"
+                )
 
-            self._tokenizer = Tokenizer.from_file(str(self.model_dir / TOKENIZER_FILE))
-            self._vision = create_session(self.model_dir / self.vision_file, self._threads)
-            self._decoder = create_session(self.model_dir / self.decoder_file, self._threads)
+    def check_graphs(self, sessions: dict[str, onnxruntime.InferenceSession]) -> None:
+        super().check_graphs(sessions)
+        self.check_image_input(sessions["vision_encoder"], "vision_encoder")
+        decoder = sessions["text_decoder"]
+        layout = self.layout
+        past = decoder.get_inputs()[1].shape
+        if len(past) != 4 or [past[1], past[3]] != [layout.num_heads, layout.head_dim]:
+            self.graph_mismatch(
+                "text_decoder",
+                f"its cache is {past}, not [rows, {layout.num_heads} heads, length, {layout.head_dim}] as "
+                f"{GENERATION_FILE} says",
+            )
+        vocabulary = decoder.get_outputs()[0].shape[-1]
+        if isinstance(vocabulary, int) and max(layout.bos_token_id, layout.eos_token_id) >= vocabulary:
+            self.graph_mismatch("text_decoder", f"it scores {vocabulary} tokens, fewer than {GENERATION_FILE} needs")
 
-    def _sessions(self) -> tuple[onnxruntime.InferenceSession, onnxruntime.InferenceSession, tokenizers.Tokenizer]:
-        self.load()
-        assert self._vision is not None and self._decoder is not None and self._tokenizer is not None
-        return self._vision, self._decoder, self._tokenizer
+    @property
+    def vision_file(self) -> str:
+        return self.graph_files["vision_encoder"]
 
-    def pixel_values(self, image: ImageSource, *, fast_decode: bool = True) -> np.ndarray:
-        draft = self.preprocess_config.draft_size if fast_decode else None
-        return preprocess(load_rgb(image, draft_size=draft), self.preprocess_config)
+    @property
+    def decoder_file(self) -> str:
+        return self.graph_files["text_decoder"]
 
-    def prompt_ids(self, prompt: str | None) -> np.ndarray:
-        """[bos] + prompt tokens: BLIP replaces the tokenizer's [CLS] with bos and drops the final [SEP]."""
+    def prompt_ids(self, prompt: str | None, max_new_tokens: int) -> np.ndarray:
+        """[bos] + prompt tokens (BLIP replaces the tokenizer's [CLS] with bos and drops the final [SEP]), refused
+        when prompt and new tokens would not fit the decoder's positions."""
         ids = [self.layout.bos_token_id]
         if prompt:
-            _, _, tokenizer = self._sessions()
-            ids += tokenizer.encode(prompt, add_special_tokens=False).ids
+            ids += self.tokenizer.encode(prompt, add_special_tokens=False).ids
+        positions = len(ids) + max_new_tokens - 1  # the last new token is never fed back
+        if positions > self.layout.max_positions:
+            raise ValueError(
+                f"the prompt ({len(ids) - 1} tokens) and up to {max_new_tokens} new tokens need {positions} "
+                f"positions; the captioning model reads at most {self.layout.max_positions}: shorten the prompt "
+                "or ask for fewer tokens"
+            )
         return np.asarray(ids, dtype=np.int64)
 
     def encode_images(self, pixel_values: np.ndarray) -> list[np.ndarray]:
         """[B, 3, H, W] → the decoder's cross-attention keys/values, one array per layer and kind."""
-        vision, _, _ = self._sessions()
-        outputs = vision.run(None, {"pixel_values": np.ascontiguousarray(pixel_values, dtype=np.float32)})
-        return [np.asarray(out) for out in outputs]
+        return _encode(self.sessions()["vision_encoder"], pixel_values)
+
+    def next_token_logits(self, pixel_values: np.ndarray, input_ids: np.ndarray) -> np.ndarray:
+        """Scores [B, vocab] of the token after `input_ids` [B, T] for each image: one decoder pass from an
+        empty cache (what the exporter's parity check compares with transformers)."""
+        sessions = self.sessions()
+        layout = self.layout
+        cross = _encode(sessions["vision_encoder"], pixel_values)
+        empty = np.zeros((len(pixel_values), layout.num_heads, 0, layout.head_dim), dtype=np.float32)
+        feeds = [np.asarray(input_ids, dtype=np.int64), *[empty] * (2 * layout.num_layers), *cross]
+        names = decoder_input_names(layout.num_layers)
+        (logits,) = sessions["text_decoder"].run(["logits"], dict(zip(names, feeds, strict=True)))
+        return np.asarray(logits, dtype=np.float32)
 
     def generate_ids(
         self, pixel_values: np.ndarray, *, settings: DecodeSettings, prompt: str | None = None
     ) -> list[np.ndarray]:
         """Token ids per image, starting with bos (and the prompt), ending with [SEP] when it was produced."""
-        if settings.max_new_tokens < 1 or settings.num_beams < 1:
-            raise ValueError("max_new_tokens and num_beams must be at least 1")
-        _, decoder, _ = self._sessions()
-        prompt_ids = self.prompt_ids(prompt)
-        cross = self.encode_images(pixel_values)
+        prompt_ids = self.prompt_ids(prompt, settings.max_new_tokens)
+        sessions = self.sessions()
+        decoder = sessions["text_decoder"]
+        cross = _encode(sessions["vision_encoder"], pixel_values)
         batch = len(pixel_values)
         layout = self.layout
         rows = batch * settings.num_beams
         empty = np.zeros((rows, layout.num_heads, 0, layout.head_dim), dtype=np.float32)
-        state: dict[str, Any] = {"past": [empty] * (2 * layout.num_layers), "cross": cross}
+        state: dict[str, list[np.ndarray]] = {"past": [empty] * (2 * layout.num_layers), "cross": cross}
         input_names = decoder_input_names(layout.num_layers)
 
         def step(input_ids: np.ndarray, keep_rows: np.ndarray | None) -> np.ndarray:
-            past: list[np.ndarray] = state["past"]
+            past = state["past"]
             if keep_rows is not None:
                 past = [p[keep_rows] for p in past]
                 if settings.num_beams == 1:  # greedy drops finished images: their cross K/V go too
@@ -143,35 +188,103 @@ class Captioner:
             feeds = dict(zip(input_names, [input_ids, *past, *state["cross"]], strict=True))
             logits, *present = decoder.run(None, feeds)
             state["past"] = present
-            return np.asarray(logits, dtype=np.float32)
+            scores = np.asarray(logits, dtype=np.float32)
+            if not np.isfinite(scores).all():
+                raise ModelFilesError(
+                    f"{self.model_dir / self.decoder_file} produced non-finite scores: the model is damaged. {REMEDY}"
+                )
+            return scores
 
-        if settings.num_beams == 1:
-            return greedy(step, prompt_ids, batch, layout.eos_token_id, settings)
-        return beam_search(step, prompt_ids, batch, layout.eos_token_id, settings)
+        search = greedy if settings.num_beams == 1 else beam_search
+        with np.errstate(all="ignore"):  # -inf scores are part of the algorithm; no RuntimeWarning on the terminal
+            return search(step, prompt_ids, batch, layout.eos_token_id, settings)
 
     def decode(self, ids: np.ndarray) -> str:
-        _, _, tokenizer = self._sessions()
-        return str(tokenizer.decode([int(i) for i in ids], skip_special_tokens=True)).strip()
+        return str(self.tokenizer.decode([int(i) for i in ids], skip_special_tokens=True)).strip()
 
-    def caption(
+    def caption(self, images: Sequence[ImageSource], **options: Unpack[CaptionOptions]) -> list[str]:
+        """Captions in input order (options as for `captions_or_errors`); an unreadable image raises
+        ImageDecodeError."""
+        captions = []
+        for outcome in self.captions_or_errors(images, **options):
+            if isinstance(outcome, ImageDecodeError):
+                raise outcome
+            captions.append(outcome)
+        return captions
+
+    def captions_or_errors(
         self,
         images: Sequence[ImageSource],
         *,
         beams: int = 3,
         max_tokens: int = 20,
-        min_tokens: int = 5,
+        min_tokens: int | None = None,
         prompt: str | None = None,
         batch_size: int = 10,
         fast_decode: bool = True,
-    ) -> list[str]:
-        """Captions in input order, encoded and decoded `batch_size` images at a time.
+    ) -> Iterator[str | ImageDecodeError]:
+        """Each image's caption, or the error that made it unreadable, in input order, `batch_size` images per
+        model run. The defaults are BLIP's COCO setting (beams 3, 5 to 20 new tokens; at most `max_tokens` when
+        fewer are asked for). Settings and prompt are checked before any work; images are decoded on two threads
+        ahead of the model, and the sessions load (on first use) while the first images decode."""
+        minimum = min(DEFAULT_MIN_TOKENS, max_tokens) if min_tokens is None else min_tokens
+        settings = DecodeSettings(max_new_tokens=max_tokens, min_new_tokens=minimum, num_beams=beams)
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.prompt_ids(prompt, settings.max_new_tokens)
+        with ThreadPoolExecutor(2, thread_name_prefix="caption-decode") as pool:
+            sources = iter(images)
+            ahead: deque[Future[np.ndarray]] = deque()
 
-        The defaults are BLIP's own COCO captioning setting (beams 3, 5 to 20 new tokens).
-        """
-        settings = DecodeSettings(max_new_tokens=max_tokens, min_new_tokens=min_tokens, num_beams=beams)
-        captions: list[str] = []
-        for start in range(0, len(images), batch_size):
-            chunk = images[start : start + batch_size]
-            pixels = np.stack([self.pixel_values(image, fast_decode=fast_decode) for image in chunk])
-            captions += [self.decode(ids) for ids in self.generate_ids(pixels, settings=settings, prompt=prompt)]
-        return captions
+            def decode_ahead(count: int) -> None:
+                for image in sources:
+                    ahead.append(pool.submit(self.pixel_values, image, fast_decode=fast_decode))
+                    if len(ahead) >= count:
+                        return
+
+            decode_ahead(2 * batch_size)
+            if ahead:
+                self.load()  # while the first images decode
+            while ahead:
+                chunk = [ahead.popleft() for _ in range(min(batch_size, len(ahead)))]
+                decode_ahead(2 * batch_size)  # the next batch decodes while this one runs in the model
+                outcomes: list[np.ndarray | ImageDecodeError] = []
+                for future in chunk:
+                    try:
+                        outcomes.append(future.result())
+                    except ImageDecodeError as exc:
+                        outcomes.append(exc)
+                    except Exception as exc:  # Pillow raises many kinds on malformed files: each is one bad image
+                        outcomes.append(ImageDecodeError(f"image could not be decoded: {exc!r}"))
+                pixels = [p for p in outcomes if isinstance(p, np.ndarray)]
+                ids = self.generate_ids(np.stack(pixels), settings=settings, prompt=prompt) if pixels else []
+                texts = iter([self.decode(row) for row in ids])
+                for outcome in outcomes:
+                    yield outcome if isinstance(outcome, ImageDecodeError) else next(texts)
+
+
+def _encode(vision: onnxruntime.InferenceSession, pixel_values: np.ndarray) -> list[np.ndarray]:
+    if pixel_values.ndim != 4 or len(pixel_values) == 0 or not np.isfinite(pixel_values).all():
+        raise ValueError(f"expected a non-empty [B, 3, H, W] batch of finite pixel values, got {pixel_values.shape}")
+    outputs = vision.run(None, {"pixel_values": np.ascontiguousarray(pixel_values, dtype=np.float32)})
+    return [np.asarray(out) for out in outputs]
+
+
+def _load_tokenizer(captioner: Captioner) -> tokenizers.Tokenizer:
+    """tokenizer.json, loaded and checked to know the decoder's special tokens."""
+    from tokenizers import Tokenizer
+
+    path = captioner.model_dir / TOKENIZER_FILE
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as exc:  # tokenizers raises plain Exception for unreadable files
+        raise ModelFilesError(
+            f"Model file unreadable: {path} could not be loaded as a tokenizer ({exc}). {REMEDY}"
+        ) from None
+    layout = captioner.layout
+    for token in (layout.bos_token_id, layout.eos_token_id):
+        if tokenizer.id_to_token(token) is None:
+            raise ModelFilesError(
+                f"Model files disagree: {path} has no token {token}, which {GENERATION_FILE} names. {REMEDY}"
+            )
+    return tokenizer

@@ -2,84 +2,80 @@
 
 from __future__ import annotations
 
-import threading
+import math
 from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fashion_desktop.imaging import ImageSource, load_rgb
-from fashion_desktop.models.manifest import (
-    ModelManifest,
-    load_manifest,
-    read_json,
-    verify_files,
-)
-from fashion_desktop.models.preprocess import PreprocessConfig, preprocess
-from fashion_desktop.models.session import create_session
+from fashion_desktop.imaging import ImageSource
+from fashion_desktop.models.base import OnnxModel
+from fashion_desktop.models.manifest import MANIFEST_NAME, REMEDY, RESNET_DIR, ModelFilesError
 
 if TYPE_CHECKING:
     import onnxruntime
 
-Variant = Literal["auto", "fp32", "int8"]
-PREPROCESS_FILE = "preprocess.json"
 
+class ImageEmbedder(OnnxModel):
+    """One ResNet50 session, created on first use and kept.
 
-def choose_graph_file(manifest: ModelManifest, graph: str, variant: Variant) -> str:
-    """fp32 unless int8 is asked for, or `auto` and int8 passed the quality gate."""
-    info = manifest.graphs[graph]
-    if variant == "int8" or (variant == "auto" and manifest.int8_usable):
-        if info.int8 is None:
-            raise ValueError(f"{manifest.model} has no int8 variant of {graph}; export with --quantize int8")
-        return info.int8
-    return info.fp32
+    Safe to share between threads (the search and indexing workers use one): loading is locked and
+    onnxruntime's `run` may be called from several threads at once.
+    """
 
+    name = RESNET_DIR
+    graphs = ("model",)
+    identity_graph = "model"
 
-class ImageEmbedder:
-    """One ResNet50 ONNX session, created lazily on first use and kept."""
+    @property
+    def graph_file(self) -> str:
+        return self.graph_files["model"]
 
-    def __init__(self, model_dir: Path, *, variant: Variant = "auto", threads: int | None = None):
-        self.model_dir = model_dir
-        self.manifest = load_manifest(self.model_dir)
-        self.preprocess_config = PreprocessConfig.from_dict(read_json(self.model_dir, PREPROCESS_FILE))
-        self.graph_file = choose_graph_file(self.manifest, "model", variant)
-        self._threads = threads
-        self._session: onnxruntime.InferenceSession | None = None
-        self._lock = threading.Lock()
+    def read_side_files(self) -> None:
+        recorded = self.manifest.properties.get("dimension")
+        if recorded is not None and (isinstance(recorded, bool) or not isinstance(recorded, int) or recorded < 1):
+            raise ModelFilesError(
+                f"Model file invalid: {self.model_dir / MANIFEST_NAME}: 'properties.dimension' must be a positive "
+                f"whole number, not {recorded!r}. {REMEDY}"
+            )
+        self._recorded_dimension: int | None = recorded
 
     @property
     def dimension(self) -> int:
         """Vector length, from the manifest when recorded (no session needed), else from the graph."""
-        recorded = self.manifest.properties.get("dimension")
-        if recorded is not None:
-            return int(recorded)
-        session = self._get_session()
-        return int(session.get_outputs()[0].shape[1])
+        if self._recorded_dimension is not None:
+            return self._recorded_dimension
+        output = self.sessions()["model"].get_outputs()[0].shape[1:]
+        if not all(isinstance(size, int) for size in output):
+            self.graph_mismatch("model", "its output has no fixed vector length")
+        return math.prod(output)
 
-    def _get_session(self) -> onnxruntime.InferenceSession:
-        with self._lock:
-            if self._session is None:
-                verify_files(self.model_dir, self.manifest, [self.graph_file, PREPROCESS_FILE])
-                self._session = create_session(self.model_dir / self.graph_file, self._threads)
-            return self._session
-
-    def load(self) -> None:
-        """Create the session now (e.g. on a worker thread at start-up) instead of on first use."""
-        self._get_session()
-
-    def pixel_values(self, image: ImageSource, *, fast_decode: bool = True) -> np.ndarray:
-        """One image → [3, H, W] float32 model input."""
-        draft = self.preprocess_config.draft_size if fast_decode else None
-        return preprocess(load_rgb(image, draft_size=draft), self.preprocess_config)
+    def check_graphs(self, sessions: dict[str, onnxruntime.InferenceSession]) -> None:
+        super().check_graphs(sessions)
+        session = sessions["model"]
+        self.check_image_input(session, "model")
+        output = session.get_outputs()[0].shape  # [batch, D] or the pooled [batch, D, 1, 1]
+        fixed = [size for size in output[1:] if isinstance(size, int)]
+        length = math.prod(fixed) if len(fixed) == len(output) - 1 else None
+        recorded = self._recorded_dimension
+        if len(output) < 2 or (recorded is not None and length is not None and length != recorded):
+            self.graph_mismatch(
+                "model", f"it outputs shape {output}, not {recorded}-long vectors as {MANIFEST_NAME} says"
+            )
 
     def embed_pixels(self, pixel_values: np.ndarray) -> np.ndarray:
         """[B, 3, H, W] float32 → [B, D] float32, L2-normalised."""
         if pixel_values.ndim != 4 or len(pixel_values) == 0:
             raise ValueError(f"expected a non-empty [B, 3, H, W] batch, got shape {pixel_values.shape}")
-        session = self._get_session()
+        if not np.isfinite(pixel_values).all():
+            raise ValueError("pixel values must be finite numbers")
+        session = self.sessions()["model"]
         (pooled,) = session.run(None, {"pixel_values": np.ascontiguousarray(pixel_values, dtype=np.float32)})
         vectors = np.asarray(pooled, dtype=np.float32).reshape(len(pixel_values), -1)
+        if not np.isfinite(vectors).all():
+            raise ModelFilesError(
+                f"{self.model_dir / self.graph_file} produced non-finite values: the model is damaged. {REMEDY}"
+            )
         return l2_normalise(vectors)
 
     def embed(
@@ -101,6 +97,7 @@ class ImageEmbedder:
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    unit: np.ndarray = (vectors / np.maximum(norms, np.float32(1e-12))).astype(np.float32, copy=False)
+    with np.errstate(all="ignore"):  # a zero vector stays zero; no RuntimeWarning reaches the terminal
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        unit: np.ndarray = (vectors / np.maximum(norms, np.float32(1e-12))).astype(np.float32, copy=False)
     return unit

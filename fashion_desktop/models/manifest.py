@@ -1,17 +1,18 @@
-"""The manifest written by export_models.py next to each model, and its verification on load.
+"""The manifest written by export_models.py next to each model, read and checked against its expected shape.
 
 The exporter and the app share this module so the format is declared once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from fashion_desktop.models.shapes import JsonObject, ShapeError
 from fashion_desktop.paths import MODELS_ENV
 
 MANIFEST_NAME = "manifest.json"
@@ -26,9 +27,12 @@ REMEDY = (
     "`python export_models.py --random-weights tiny` (results and captions are then meaningless stand-ins)."
 )
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+Parsed = TypeVar("Parsed")
+
 
 class ModelFilesError(RuntimeError):
-    """A model file is missing, unreadable or not the file the exporter wrote."""
+    """A model file is missing, unreadable, malformed or not the file the exporter wrote."""
 
 
 class ModelsMissingError(ModelFilesError):
@@ -44,6 +48,15 @@ class GraphInfo:
     outputs: list[str]
     int8: str | None = None
 
+    @classmethod
+    def from_json(cls, raw: JsonObject) -> GraphInfo:
+        return cls(
+            fp32=raw.text("fp32"),
+            inputs=raw.texts("inputs"),
+            outputs=raw.texts("outputs"),
+            int8=raw.optional_text("int8"),
+        )
+
 
 @dataclass(frozen=True)
 class Int8Quality:
@@ -53,6 +66,16 @@ class Int8Quality:
     reason: str
     images: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, raw: JsonObject) -> Int8Quality:
+        metrics = raw.optional_obj("metrics")
+        return cls(
+            passed=raw.boolean("passed"),
+            reason=raw.text("reason"),
+            images=raw.integer("images", minimum=0) if raw.has("images") else 0,
+            metrics={key: metrics.number(key) for key in metrics.raw} if metrics else {},
+        )
 
 
 @dataclass(frozen=True)
@@ -75,67 +98,81 @@ class ModelManifest:
         has_int8 = all(g.int8 for g in self.graphs.values())
         return has_int8 and self.int8_quality is not None and self.int8_quality.passed
 
+    def identity(self, graph_file: str) -> str:
+        """Names the weights in `graph_file` (source, revision, file, checksum prefix): results cached under
+        another identity came from other weights and are stale."""
+        return f"{self.source}@{self.revision or '-'}:{graph_file}:{self.files.get(graph_file, '')[:12]}"
+
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> ModelManifest:
-        quality = raw.get("int8_quality")
+    def from_dict(cls, raw: object) -> ModelManifest:
+        """Raises ShapeError (naming the key) for anything that is not a manifest this app can use."""
+        top = JsonObject(raw)
+        version = top.integer("format", minimum=1) if top.has("format") else MANIFEST_FORMAT
+        if version != MANIFEST_FORMAT:
+            raise ShapeError(f"it has format {version}; this app reads format {MANIFEST_FORMAT}")
+        files = top.obj("files").text_members()
+        for name, digest in files.items():
+            if Path(name).name != name or name.startswith("."):
+                raise ShapeError(f"'files' lists {name!r}, which is not a plain file name")
+            if not _SHA256.fullmatch(digest):
+                raise ShapeError(f"'files.{name}' must be a sha256 in hex, not {digest[:70]!r}")
+        graphs = {name: GraphInfo.from_json(graph) for name, graph in top.obj("graphs").members().items()}
+        for name, graph in graphs.items():
+            for file in (graph.fp32, graph.int8):
+                if file is not None and file not in files:
+                    raise ShapeError(f"graph '{name}' uses {file}, which 'files' does not list")
+        quality = top.optional_obj("int8_quality")
+        exporter = top.optional_obj("exporter")
+        parity = top.optional_obj("parity")
+        properties = top.optional_obj("properties")
         return cls(
-            model=raw["model"],
-            source=raw["source"],
-            revision=raw.get("revision"),
-            random_weights=raw.get("random_weights"),
-            opset=int(raw["opset"]),
-            graphs={name: GraphInfo(**g) for name, g in raw["graphs"].items()},
-            files=dict(raw["files"]),
-            exporter=dict(raw.get("exporter", {})),
-            parity=dict(raw.get("parity", {})),
-            int8_quality=Int8Quality(**quality) if quality else None,
-            format=int(raw.get("format", MANIFEST_FORMAT)),
-            properties=dict(raw.get("properties", {})),
+            model=top.text("model"),
+            source=top.text("source"),
+            revision=top.optional_text("revision"),
+            random_weights=top.optional_text("random_weights", choices=("tiny", "full")),
+            opset=top.integer("opset", minimum=1),
+            graphs=graphs,
+            files=files,
+            exporter=exporter.text_members() if exporter else {},
+            parity=dict(parity.raw) if parity else {},
+            int8_quality=Int8Quality.from_json(quality) if quality else None,
+            format=version,
+            properties=dict(properties.raw) if properties else {},
         )
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def load_manifest(model_dir: Path) -> ModelManifest:
-    path = model_dir / MANIFEST_NAME
+def read_model_json(model_dir: Path, name: str, parse: Callable[[object], Parsed]) -> Parsed:
+    """Read JSON file `name` of a model folder and `parse` it; any flaw becomes a ModelFilesError naming the file,
+    what is wrong in it and the remedy."""
+    path = model_dir / name
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        manifest = ModelManifest.from_dict(raw)
     except FileNotFoundError:
-        raise ModelFilesError(f"Model manifest missing: {path}. {REMEDY}") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelFilesError(f"Model manifest unreadable: {path} ({exc}). {REMEDY}") from None
-    if manifest.format != MANIFEST_FORMAT:
+        raise ModelFilesError(f"Model file missing: {path}. {REMEDY}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelFilesError(f"Model file unreadable: {path} ({exc}). {REMEDY}") from None
+    except ValueError as exc:
+        raise ModelFilesError(f"Model file unreadable: {path} is not valid JSON ({exc}). {REMEDY}") from None
+    except RecursionError:
+        raise ModelFilesError(f"Model file unreadable: {path} is nested too deeply. {REMEDY}") from None
+    try:
+        return parse(raw)
+    except ShapeError as exc:
+        raise ModelFilesError(f"Model file invalid: {path}: {exc}. {REMEDY}") from None
+
+
+def load_manifest(model_dir: Path, model: str | None = None) -> ModelManifest:
+    """The manifest of `model_dir`; with `model`, also that the folder holds that model (not another one's)."""
+    manifest = read_model_json(model_dir, MANIFEST_NAME, ModelManifest.from_dict)
+    if model is not None and manifest.model != model:
         raise ModelFilesError(
-            f"Model manifest {path} has format {manifest.format}; this app reads format {MANIFEST_FORMAT}. {REMEDY}"
+            f"Model folder mix-up: {model_dir / MANIFEST_NAME} says the folder holds the '{manifest.model}' model "
+            f"where the '{model}' model is expected (were the model folders swapped or renamed?). {REMEDY}"
         )
     return manifest
-
-
-def verify_files(model_dir: Path, manifest: ModelManifest, names: list[str]) -> None:
-    """Check that each named file exists and has the checksum the exporter recorded."""
-    for name in names:
-        path = model_dir / name
-        expected = manifest.files.get(name)
-        if expected is None:
-            raise ModelFilesError(f"Model file {path} is not listed in {model_dir / MANIFEST_NAME}. {REMEDY}")
-        if not path.is_file():
-            raise ModelFilesError(f"Model file missing: {path}. {REMEDY}")
-        try:
-            actual = sha256_of(path)
-        except OSError as exc:
-            raise ModelFilesError(f"Model file unreadable: {path} ({exc}). {REMEDY}") from None
-        if actual != expected:
-            raise ModelFilesError(f"Model file corrupt (checksum mismatch): {path}. {REMEDY}")
 
 
 def find_model_dir(name: str, search_path: Sequence[Path]) -> Path:
@@ -147,40 +184,3 @@ def find_model_dir(name: str, search_path: Sequence[Path]) -> Path:
         if (candidate / MANIFEST_NAME).is_file():
             return candidate
     raise ModelsMissingError(f"No exported '{name}' model found (looked in: {', '.join(searched)}). {REMEDY}")
-
-
-def read_json(model_dir: Path, name: str) -> dict[str, Any]:
-    path = model_dir / name
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelFilesError(f"Model file missing: {path}. {REMEDY}") from None
-    except (OSError, ValueError) as exc:
-        raise ModelFilesError(f"Model file unreadable: {path} ({exc}). {REMEDY}") from None
-    if not isinstance(data, dict):
-        raise ModelFilesError(f"Model file {path} does not hold a JSON object. {REMEDY}")
-    return data
-
-
-def describe_models(search_path: Sequence[Path]) -> list[dict[str, Any]]:
-    """What is installed, for the window's model info and banner; unreadable models are reported, not raised."""
-    described: list[dict[str, Any]] = []
-    for name in (RESNET_DIR, BLIP_DIR):
-        try:
-            folder = find_model_dir(name, search_path)
-            manifest = load_manifest(folder)
-        except ModelFilesError as exc:
-            described.append({"model": name, "error": str(exc)})
-            continue
-        described.append(
-            {
-                "model": manifest.model,
-                "folder": str(folder),
-                "source": manifest.source,
-                "revision": manifest.revision,
-                "random_weights": manifest.random_weights,
-                "int8": manifest.int8_usable,
-                "exporter": manifest.exporter,
-            }
-        )
-    return described

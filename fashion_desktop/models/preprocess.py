@@ -12,12 +12,15 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from fashion_desktop.models.shapes import JsonObject
+
 _RESAMPLE = {
     "nearest": Image.Resampling.NEAREST,
     "bilinear": Image.Resampling.BILINEAR,
     "bicubic": Image.Resampling.BICUBIC,
     "lanczos": Image.Resampling.LANCZOS,
 }
+RESIZE_MODES = ("shortest_edge", "exact")
 
 
 @dataclass(frozen=True)
@@ -46,21 +49,23 @@ class PreprocessConfig:
         return max(self.resize_height, self.resize_width)
 
     @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> PreprocessConfig:
-        resize = raw["resize"]
-        crop = raw.get("crop")
-        if resize["mode"] not in {"shortest_edge", "exact"} or raw["resample"] not in _RESAMPLE:
-            raise ValueError(f"unsupported preprocessing: {raw}")
+    def from_dict(cls, raw: object) -> PreprocessConfig:
+        """The form written to preprocess.json; raises ShapeError naming the key that is missing or wrong."""
+        top = JsonObject(raw)
+        resize = top.obj("resize")
+        crop = top.optional_obj("crop")
+        mean = top.numbers("mean", 3)
+        std = top.numbers("std", 3, positive=True)
         return cls(
-            resize_mode=resize["mode"],
-            resize_height=int(resize["height"]),
-            resize_width=int(resize["width"]),
-            crop_height=int(crop["height"]) if crop else None,
-            crop_width=int(crop["width"]) if crop else None,
-            resample=raw["resample"],
-            rescale_factor=float(raw["rescale_factor"]),
-            mean=(float(raw["mean"][0]), float(raw["mean"][1]), float(raw["mean"][2])),
-            std=(float(raw["std"][0]), float(raw["std"][1]), float(raw["std"][2])),
+            resize_mode=resize.text("mode", choices=RESIZE_MODES),
+            resize_height=resize.integer("height", minimum=1),
+            resize_width=resize.integer("width", minimum=1),
+            crop_height=crop.integer("height", minimum=1) if crop else None,
+            crop_width=crop.integer("width", minimum=1) if crop else None,
+            resample=top.text("resample", choices=tuple(_RESAMPLE)),
+            rescale_factor=top.number("rescale_factor", positive=True),
+            mean=(mean[0], mean[1], mean[2]),
+            std=(std[0], std[1], std[2]),
         )
 
     def to_dict(self) -> dict[str, Any]:

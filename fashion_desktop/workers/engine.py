@@ -57,10 +57,8 @@ class SharedEmbedder:
         with self._lock:
             if self._embedder is None:
                 from fashion_desktop.models.embedder import ImageEmbedder
-                from fashion_desktop.models.manifest import RESNET_DIR, find_model_dir
 
-                model_dir = find_model_dir(RESNET_DIR, self.paths.models_search_path)
-                self._embedder = ImageEmbedder(model_dir, threads=self.threads)
+                self._embedder = ImageEmbedder.from_paths(self.paths, threads=self.threads)
             return self._embedder
 
 
@@ -153,9 +151,9 @@ class SearchWorker(Worker):
 
     @Slot()
     def check_models(self) -> None:
-        from fashion_desktop.models.manifest import describe_models
+        from fashion_desktop.models.installed import describe_models
 
-        self.models.emit(ModelsChecked(describe_models(self.paths.models_search_path)))
+        self.models.emit(ModelsChecked(describe_models(self.paths)))
 
     @Slot(int, str)
     def open_catalog(self, request_id: int, folder: str) -> None:
@@ -282,12 +280,10 @@ class CaptionWorker(Worker):
             return False
         from fashion_desktop.catalog.catalog import Catalog
         from fashion_desktop.models.captioner import Captioner
-        from fashion_desktop.models.manifest import BLIP_DIR, find_model_dir
 
         try:
             if self._captioner is None:
-                blip = find_model_dir(BLIP_DIR, self.paths.models_search_path)
-                self._captioner = Captioner(blip, threads=self.threads)
+                self._captioner = Captioner.from_paths(self.paths, threads=self.threads)
             self._captioner.load()
             # The shared embedder only names the store's vectors here: the caption worker never embeds.
             self._catalog = Catalog.open(Path(self._folder), self.paths, embedder=self.embedder.get())
