@@ -25,17 +25,17 @@ if [ -n "$stand_ins" ]; then
 else
   case "$(python scripts/model_state.py models)" in
     missing)
-      if python scripts/model_state.py hub; then
-        echo "First run: downloading the real models from the Hugging Face hub (ResNet50 about 100 MB, BLIP about"
-        echo "1 GB) and the tools that convert them (about 1 GB). This happens once; later runs start at once."
+      if hub="$(python scripts/model_state.py hub)"; then
+        echo "First run: downloading the real models from $hub (ResNet50 about 100 MB, BLIP about 1 GB)"
+        echo "and the tools that convert them (about 1 GB). This happens once; later runs start at once."
         . scripts/venv.sh export
         if ! step "Downloading and exporting the real models (5 to 15 minutes)" python export_models.py; then
           echo "The real models could not be exported (above); building random-weight stand-ins for now."
           build_stand_ins
         fi
       else
-        echo "The model hub cannot be reached, so the real models cannot be downloaded: building random-weight"
-        echo "stand-ins instead. Results and captions will be meaningless (the window says so in a red banner)."
+        echo "The model hub ($hub) cannot be reached, so the real models cannot be downloaded: building"
+        echo "random-weight stand-ins instead. Results and captions will be meaningless (the window says so too)."
         echo "For the real models later, with internet access: .venv/bin/python export_models.py"
         build_stand_ins
       fi

@@ -1,7 +1,7 @@
 """What ./run.sh needs to know before it opens the window (run with the app's venv, from the checkout).
 
     python scripts/model_state.py models   # prints: ready | stand-ins | missing | override
-    python scripts/model_state.py hub      # exit 0 when the model hub answers, else 1 (and why)
+    python scripts/model_state.py hub      # prints the hub's address; exit 0 when it answers, else 1
 
 `models` looks where the app looks: `override` when FASHION_DESKTOP_MODELS is set (the app then uses that folder
 alone and reports its problems itself), else the state of the models the app would load.
@@ -38,10 +38,8 @@ def main(argv: list[str]) -> int:
     if argv == ["hub"]:
         from model_export.pipeline import hub_endpoint, hub_reachable
 
-        if hub_reachable():
-            return 0
-        print(f"the model hub ({hub_endpoint()}) does not answer", file=sys.stderr)
-        return 1
+        print(hub_endpoint())
+        return 0 if hub_reachable() else 1
     print(__doc__, file=sys.stderr)
     return 2
 

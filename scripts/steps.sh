@@ -9,15 +9,16 @@ SETUP_LOG="${SETUP_LOG:-$_steps_root/.venv/setup.log}"
 step() {
   local label=$1
   shift
-  local started=$SECONDS status=0 pid
+  local started=$SECONDS status=0 pid mark
   mkdir -p "$(dirname "$SETUP_LOG")"
   printf '\n== %s  %s: %s\n' "$(date '+%F %T')" "$label" "$*" >>"$SETUP_LOG"
+  mark=$(($(wc -c <"$SETUP_LOG") + 1))  # where this step's output starts
   if [ -t 1 ]; then
     "$@" >>"$SETUP_LOG" 2>&1 </dev/null &
     pid=$!
     trap 'kill "$pid" 2>/dev/null; printf "\n"; exit 130' INT TERM
     while kill -0 "$pid" 2>/dev/null; do
-      printf '\r\033[K%s … %ds  %s' "$label" $((SECONDS - started)) "$(_step_progress)"
+      printf '\r\033[K%s … %ds  %s' "$label" $((SECONDS - started)) "$(_step_progress "$mark")"
       sleep 0.5
     done
     wait "$pid" || status=$?
@@ -36,10 +37,10 @@ step() {
   return "$status"
 }
 
-# The latest progress line of the running step: a download ("Progress N of M" from pip, a tqdm bar from the hub)
+# The latest progress line of the running step (its output starts at byte $1 of the log): a download ("Progress N of M" from pip, a tqdm bar from the hub)
 # or what pip is working on.
 _step_progress() {
-  tail -c 4000 "$SETUP_LOG" | tr '\r' '\n' |
+  tail -c "+$1" "$SETUP_LOG" | tail -c 4000 | tr '\r' '\n' |
     grep -E '^(Collecting|Downloading|Installing|Building|Progress [0-9]+ of [0-9]+)|[0-9]+%\|' | tail -n 1 |
     awk '/^Progress/ { if ($4 > 0) printf "downloading %d%%", 100 * $2 / $4; next } { print }' | cut -c1-70
 }
