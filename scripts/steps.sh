@@ -48,7 +48,7 @@ _step_progress() {
 # The lines of the failed step that say what went wrong, else its last lines.
 _step_errors() {
   local section
-  section="$(awk '/^== /{buffer=""} {buffer = buffer $0 "\n"} END {printf "%s", buffer}' "$SETUP_LOG" | tr '\r' '\n')"
+  section="$(awk '/^== /{buffer=""; next} {buffer = buffer $0 "\n"} END {printf "%s", buffer}' "$SETUP_LOG" | tr '\r' '\n')"
   if grep -qiE '(^|[^a-z])(error|exception|failed|traceback)' <<<"$section"; then
     grep -iE -A2 '(^|[^a-z])(error|exception|failed)' <<<"$section" | grep -v '^--$' | tail -n 15
   else

@@ -130,8 +130,10 @@ class Catalog:
         with self._index_lock:
             if self._index is None:
                 self._data_version = self.store.data_version()
-                ids, vectors = self.store.load_vectors()
-                self._index = ExactIndex(ids, vectors).build()
+                ids, rows = self.store.load_vector_rows()
+                vectors = self.store.vectors  # the file of that snapshot, memory-mapped (nothing copied)
+                cache = self.store.search_cache_path(vectors.file_id) if vectors.file_id else None
+                self._index = ExactIndex(ids, vectors, rows=rows, cache=cache).build()
             return self._index
 
     def refresh_search_index(self, rebuild_when_stale: float = 0.3) -> None:
@@ -144,6 +146,10 @@ class Catalog:
         if version == self._data_version:
             return
         self._data_version = version
+        if self.store.vector_file_id() != self._index.file_id:  # compacted or migrated: rows renumbered
+            self._index = None
+            self.search_index()
+            return
         current, members = self.store.indexed_ids(), self._index.member_ids()
         self._index.remove(members - current)
         ids, vectors = self.store.load_vectors_for(sorted(current - members))
