@@ -32,11 +32,13 @@ def unit_rows(count: int, seed: int = 0, dim: int = DIM) -> np.ndarray:
     return unit
 
 
-def filled_store(folder: Path, count: int = 40, batch: int = 8) -> tuple[CatalogStore, np.ndarray]:
+def filled_store(
+    folder: Path, count: int = 40, batch: int = 8, vectors: np.ndarray | None = None
+) -> tuple[CatalogStore, np.ndarray]:
     """A store whose items 1..count have the vectors returned, committed in batches as the indexer does."""
     store = CatalogStore(folder / "store", folder, "test-model", DIM)
     store.apply_scan([ScannedFile(f"img{i:03}.jpg", 100 + i, i) for i in range(count)])
-    vectors = unit_rows(count)
+    vectors = unit_rows(count) if vectors is None else vectors
     with store.writing():
         for start in range(0, count, batch):
             results = [IndexResult(i + 1, f"hash{i}", 10, 10, needs_vector=True) for i in range(start, start + batch)]
@@ -286,4 +288,36 @@ def test_search_tree_is_cached_beside_its_vector_file(tmp_path: Path) -> None:
         h.item_id for h in first.search(vectors[0], 7)
     ]
     assert vector_file_path(store.folder, store.vectors.file_id) == store.vectors.path
+    store.close()
+
+
+def grow(store: CatalogStore, count: int, seed: int) -> None:
+    """Index `count` more items into the store, as the indexer would."""
+    known = len(store.items_by_path())
+    store.apply_scan([ScannedFile(f"img{i:03}.jpg", 100 + i, i) for i in range(known + count)])
+    with store.writing():
+        results = [IndexResult(known + i + 1, f"more{seed}-{i}", 10, 10, needs_vector=True) for i in range(count)]
+        store.record_results(results, clustered(count, dims=DIM, seed=seed))
+
+
+def test_rows_added_after_the_tree_was_cached_are_searched_too(tmp_path: Path) -> None:
+    store, _ = filled_store(tmp_path, count=1200, batch=200, vectors=clustered(1200, dims=DIM))
+    settings = IndexSettings(projected_dims=8, min_tree_items=500, pca_sample=500)
+
+    def exact_everywhere() -> ExactIndex:
+        ids, rows = store.load_vector_rows()
+        cache = store.search_cache_path(store.vectors.file_id or "")
+        index = ExactIndex(ids, store.vectors, settings, rows=rows, cache=cache).build()
+        vectors, _ = store.vectors.read(rows)
+        for query in clustered(6, dims=DIM, seed=99):
+            assert_same(index.search(query, 9), brute(vectors, ids, query, 9, np.ones(len(ids), dtype=bool)))
+        return index
+
+    assert exact_everywhere().mode == "tree"
+    grow(store, 60, seed=1)  # a few: kept beside the cached tree
+    index = exact_everywhere()
+    assert index._tree is not None and index._tree.rows == 1200 and len(index._extra_rows) == 60
+    grow(store, 400, seed=2)  # many: the tree is made again, the projection kept
+    index = exact_everywhere()
+    assert index._tree is not None and index._tree.rows == 1660 and len(index._extra_rows) == 0
     store.close()

@@ -93,7 +93,9 @@ class Catalog:
             report = Indexer(self.store, self.embedder, batch_size=batch_size).run(control, on_progress)
             report.styles = styles
             self.store.refresh_text(self.store.ids_missing_text(), self.caption_model or "")
-        self._index = None  # rebuilt from the store on next search
+        self._index = None
+        if not report.cancelled:
+            self.search_index()  # its tree is cached beside the vectors now, in the background, not at the first search
         return report
 
     def import_styles(self) -> StylesReport | None:
@@ -131,7 +133,7 @@ class Catalog:
             if self._index is None:
                 self._data_version = self.store.data_version()
                 ids, rows = self.store.load_vector_rows()
-                vectors = self.store.vectors  # the file of that snapshot, memory-mapped (nothing copied)
+                vectors = self.store.vectors  # the file of that snapshot, read row by row (nothing is loaded whole)
                 cache = self.store.search_cache_path(vectors.file_id) if vectors.file_id else None
                 self._index = ExactIndex(ids, vectors, rows=rows, cache=cache).build()
             return self._index

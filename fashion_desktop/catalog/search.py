@@ -68,7 +68,7 @@ class Vectors(Protocol):
 
     def read(self, rows: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
-    def blocks(self, stop: int) -> Iterator[tuple[int, np.ndarray]]: ...
+    def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]: ...
 
 
 class InMemoryVectors:
@@ -92,8 +92,8 @@ class InMemoryVectors:
         vectors[~intact] = 0.0
         return vectors, intact
 
-    def blocks(self, stop: int) -> Iterator[tuple[int, np.ndarray]]:
-        for first in range(0, min(stop, len(self._vectors)), 8192):
+    def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+        for first in range(start, min(stop, len(self._vectors)), 8192):
             yield first, self._vectors[first : min(stop, first + 8192)]
 
 
@@ -255,13 +255,15 @@ class ExactIndex:
         """Project rows [0, stop) (with the previous projection while the file has not grown much since it was
         fitted), partition them, probe, and save."""
         started = time.monotonic()
+        projected = np.empty((stop, self.settings.projected_dims), dtype=np.float32)
         if previous is not None and previous.fitted_rows * self.settings.refit_growth >= stop:
             mean, components, fitted = previous.mean, previous.components, previous.fitted_rows
+            projected[previous.order] = previous.points  # only the rows added since are read
+            start = previous.rows
         else:
             mean, components = self._fit_projection()
-            fitted = stop
-        projected = np.empty((stop, len(components)), dtype=np.float32)
-        for first, block in self.vectors.blocks(stop):
+            fitted, start = stop, 0
+        for first, block in self.vectors.blocks(stop, start):
             projected[first : first + len(block)] = block @ components.T - mean @ components.T
         with np.errstate(invalid="ignore"):
             # A damaged row must not poison its leaf's box (NaN bounds would hide its neighbours): it sits at the

@@ -41,7 +41,7 @@ WRITE_LOCK = "write.lock"
 VECTORS_FILE = LEGACY_NAME  # the headerless vector file of earlier versions (migrated by the next indexing)
 VECTOR_FILE_KEY = "vector_file"  # meta: id of the vector file the committed rows are in
 VECTOR_ROWS_KEY = "vector_rows"  # meta: how many rows of it committed transactions wrote
-SEARCH_CACHE_PATTERN = "search-*.npz"
+SEARCH_CACHE_PATTERN = "search-*.tree"
 SQL_CHUNK = 500  # ids per `IN (…)`: well under SQLite's bound-parameter limit
 OPEN_ATTEMPTS = 3  # an unavailable store (I/O error, locked, cannot open) is tried again this often, then reported
 
@@ -444,6 +444,30 @@ class CatalogStore:
             self._set_meta("failure_context", context)
         return int(cursor.rowcount)
 
+    def record_results(self, results: Sequence[IndexResult], vectors: np.ndarray) -> None:
+        """Commit one batch: vectors first (durably), then the rows that reference them."""
+        rows = self.append_vectors(vectors) if len(vectors) else []
+        fresh = iter(rows)
+        with self.transaction():
+            for result in results:
+                if result.error is not None:
+                    self.db.execute(
+                        "UPDATE items SET status='error', error=?, content_hash=? WHERE id=?",
+                        (result.error, result.content_hash, result.item_id),
+                    )
+                    continue
+                if result.needs_vector:
+                    self.db.execute(
+                        "INSERT OR IGNORE INTO vectors(content_hash, row) VALUES (?, ?)",
+                        (result.content_hash, next(fresh)),
+                    )
+                self.db.execute(
+                    "UPDATE items SET status='ok', error=NULL, content_hash=?, width=?, height=? WHERE id=?",
+                    (result.content_hash, result.width, result.height, result.item_id),
+                )
+            if rows:
+                self._set_vector_state(self.vectors.file_id, rows[-1] + 1)
+
     def collect_garbage(self) -> int:
         """Forget vectors no item refers to any more (their rows are reclaimed by compact_vectors)."""
         with self.transaction():
@@ -452,6 +476,88 @@ class CatalogStore:
                 "(SELECT content_hash FROM items WHERE content_hash IS NOT NULL)"
             )
         return int(cursor.rowcount)
+
+    def known_hashes(self) -> set[str]:
+        return {str(r[0]) for r in self.db.execute("SELECT content_hash FROM vectors")}
+
+    def append_vectors(self, vectors: np.ndarray) -> list[int]:
+        """Append rows durably (fsync) and return their row numbers; the caller then commits the references to them
+        together with the file's new committed length (record_results)."""
+        if not sound_rows(vectors).all():
+            raise ValueError("refusing to store vectors that are not finite unit vectors")
+        file_id, committed = self._vector_state()
+        target = self._follow(file_id)
+        if target.layout == "missing" and committed == 0:
+            target = self.vectors = VectorFile.create(self.folder, self.dimension, self.model_id)
+        return list(target.append(vectors, committed))
+
+    def load_vector_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(item ids, rows in `self.vectors`) of every indexed item, in item-id order, from one snapshot. Nothing
+        is read from the vector file: the search index reads the rows it needs."""
+        cursor = self.db.cursor()
+        cursor.row_factory = None  # plain tuples: a million rows come back in about a second
+        with self._snapshot():
+            file_id, _ = self._vector_state()
+            cursor.execute(
+                "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
+                "WHERE items.status='ok' ORDER BY items.id"
+            )
+            pairs = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64).reshape(-1, 2)
+        self._follow(file_id)
+        return pairs[:, 0].copy(), pairs[:, 1].copy()
+
+    def load_vectors_for(self, item_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(item ids, [n, D] float32 vectors) of those of these items that are indexed and whose vector is intact;
+        damaged vectors are left out and logged (the next indexing makes them again)."""
+        query = (
+            "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
+            "WHERE items.status='ok' AND items.id IN ({})"
+        )
+        with self._snapshot():
+            file_id, _ = self._vector_state()
+            found = [(int(r[0]), int(r[1])) for r in self._rows_where_in(query, map(int, item_ids))]
+        vectors, intact = self._follow(file_id).read([row for _, row in found])
+        if not intact.all():
+            log.warning("%d stored vectors are damaged: left out until the next indexing", int((~intact).sum()))
+        ids = np.array([item for item, _ in found], dtype=np.int64)
+        return ids[intact], vectors[intact]
+
+    def indexed_ids(self) -> set[int]:
+        query = "SELECT items.id FROM items JOIN vectors USING (content_hash) WHERE items.status='ok'"
+        return {int(r[0]) for r in self.db.execute(query)}
+
+    def change_stamp(self) -> tuple[int, int]:
+        """Changes whenever anything was committed, by this connection or another (data_version alone misses
+        this connection's own writes)."""
+        return self.data_version(), self.db.total_changes
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (e.g. the indexing thread) commits."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
+    def garbage_rows(self) -> int:
+        """Rows of the vector file no item refers to any more (reclaimed by compact_vectors)."""
+        file_id, committed = self._vector_state()
+        referenced = self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+        return int(max(committed, self._follow(file_id).rows) - referenced)
+
+    def compact_vectors(self) -> None:
+        """Rewrite the vector file without unreferenced rows: a new file, which the transaction renumbering the rows
+        makes the current one; the old file is removed after (or, after a crash, by the next indexing)."""
+        rows = self.db.execute("SELECT content_hash, row FROM vectors ORDER BY row").fetchall()
+        fresh = self.vectors.rewrite(np.array([r[1] for r in rows], dtype=np.int64))
+        try:
+            with self.transaction():
+                self.db.execute("UPDATE vectors SET row = -row - 1")
+                self.db.executemany(
+                    "UPDATE vectors SET row=? WHERE content_hash=?", [(i, r[0]) for i, r in enumerate(rows)]
+                )
+                self._set_vector_state(fresh.file_id, len(rows))
+        except BaseException:
+            fresh.delete()
+            raise
+        old, self.vectors = self.vectors, fresh
+        old.delete()
 
     # -- vectors ------------------------------------------------------------------------------------------
     def _vector_state(self) -> tuple[str | None, int]:
@@ -495,7 +601,7 @@ class CatalogStore:
         return self._vector_state()[0]
 
     def search_cache_path(self, file_id: str) -> Path:
-        """Where the search index may keep what it derived from vector file `file_id` (its projection)."""
+        """Where the search index may keep what it derived from vector file `file_id` (projection and tree)."""
         return self.folder / SEARCH_CACHE_PATTERN.replace("*", file_id)
 
     def _repair_vector_file(self) -> int:
@@ -570,112 +676,6 @@ class CatalogStore:
                     path.unlink(missing_ok=True)
                 except OSError as exc:  # still open in another window on Windows: next time
                     log.info("could not remove %s yet: %s", path, exc)
-
-    def append_vectors(self, vectors: np.ndarray) -> list[int]:
-        """Append rows durably (fsync) and return their row numbers; the caller then commits the references to them
-        together with the file's new committed length (record_results)."""
-        if not sound_rows(vectors).all():
-            raise ValueError("refusing to store vectors that are not finite unit vectors")
-        file_id, committed = self._vector_state()
-        target = self._follow(file_id)
-        if target.layout == "missing" and committed == 0:
-            target = self.vectors = VectorFile.create(self.folder, self.dimension, self.model_id)
-        return list(target.append(vectors, committed))
-
-    def record_results(self, results: Sequence[IndexResult], vectors: np.ndarray) -> None:
-        """Commit one batch: vectors first (durably), then the rows that reference them."""
-        rows = self.append_vectors(vectors) if len(vectors) else []
-        fresh = iter(rows)
-        with self.transaction():
-            for result in results:
-                if result.error is not None:
-                    self.db.execute(
-                        "UPDATE items SET status='error', error=?, content_hash=? WHERE id=?",
-                        (result.error, result.content_hash, result.item_id),
-                    )
-                    continue
-                if result.needs_vector:
-                    self.db.execute(
-                        "INSERT OR IGNORE INTO vectors(content_hash, row) VALUES (?, ?)",
-                        (result.content_hash, next(fresh)),
-                    )
-                self.db.execute(
-                    "UPDATE items SET status='ok', error=NULL, content_hash=?, width=?, height=? WHERE id=?",
-                    (result.content_hash, result.width, result.height, result.item_id),
-                )
-            if rows:
-                self._set_vector_state(self.vectors.file_id, rows[-1] + 1)
-
-    def known_hashes(self) -> set[str]:
-        return {str(r[0]) for r in self.db.execute("SELECT content_hash FROM vectors")}
-
-    def load_vector_rows(self) -> tuple[np.ndarray, np.ndarray]:
-        """(item ids, rows in `self.vectors`) of every indexed item, in item-id order, from one snapshot. Nothing
-        is read from the vector file: the search index maps it."""
-        cursor = self.db.cursor()
-        cursor.row_factory = None  # plain tuples: a million rows come back in about a second
-        with self._snapshot():
-            file_id, _ = self._vector_state()
-            cursor.execute(
-                "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
-                "WHERE items.status='ok' ORDER BY items.id"
-            )
-            pairs = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64).reshape(-1, 2)
-        self._follow(file_id)
-        return pairs[:, 0].copy(), pairs[:, 1].copy()
-
-    def load_vectors_for(self, item_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """(item ids, [n, D] float32 vectors) of those of these items that are indexed and whose vector is intact;
-        damaged vectors are left out and logged (the next indexing makes them again)."""
-        query = (
-            "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
-            "WHERE items.status='ok' AND items.id IN ({})"
-        )
-        with self._snapshot():
-            file_id, _ = self._vector_state()
-            found = [(int(r[0]), int(r[1])) for r in self._rows_where_in(query, map(int, item_ids))]
-        vectors, intact = self._follow(file_id).read([row for _, row in found])
-        if not intact.all():
-            log.warning("%d stored vectors are damaged: left out until the next indexing", int((~intact).sum()))
-        ids = np.array([item for item, _ in found], dtype=np.int64)
-        return ids[intact], vectors[intact]
-
-    def indexed_ids(self) -> set[int]:
-        query = "SELECT items.id FROM items JOIN vectors USING (content_hash) WHERE items.status='ok'"
-        return {int(r[0]) for r in self.db.execute(query)}
-
-    def change_stamp(self) -> tuple[int, int]:
-        """Changes whenever anything was committed, by this connection or another (data_version alone misses
-        this connection's own writes)."""
-        return self.data_version(), self.db.total_changes
-
-    def data_version(self) -> int:
-        """Changes whenever another connection (e.g. the indexing thread) commits."""
-        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
-
-    def garbage_rows(self) -> int:
-        """Rows of the vector file no item refers to any more (reclaimed by compact_vectors)."""
-        file_id, committed = self._vector_state()
-        referenced = self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
-        return int(max(committed, self._follow(file_id).rows) - referenced)
-
-    def compact_vectors(self) -> None:
-        """Rewrite the vector file without unreferenced rows: a new file, which the transaction renumbering the rows
-        makes the current one; the old file is removed after (or, after a crash, by the next indexing)."""
-        rows = self.db.execute("SELECT content_hash, row FROM vectors ORDER BY row").fetchall()
-        fresh = self.vectors.rewrite(np.array([r[1] for r in rows], dtype=np.int64))
-        try:
-            with self.transaction():
-                self.db.execute("UPDATE vectors SET row = -row - 1")
-                self.db.executemany(
-                    "UPDATE vectors SET row=? WHERE content_hash=?", [(i, r[0]) for i, r in enumerate(rows)]
-                )
-                self._set_vector_state(fresh.file_id, len(rows))
-        except BaseException:
-            fresh.delete()
-            raise
-        old, self.vectors = self.vectors, fresh
-        old.delete()
 
     # -- captions and text ----------------------------------------------------------------------------------
     def caption(self, content_hash: str, model: str) -> str | None:

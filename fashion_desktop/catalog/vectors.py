@@ -202,19 +202,19 @@ class VectorFile:
                 ok[index] = False
         return ok
 
-    def blocks(self, stop: int, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, np.ndarray]]:
-        """(first row, [n, D] float32 view of a reused buffer) for rows [0, stop) in order, read with plain reads:
+    def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+        """(first row, [n, D] float32 view of a reused buffer) for rows [start, stop) in order, read with plain reads:
         a pass over a large file goes through the page cache without making it resident in this process. The rows
         are not checked; copy a block to keep it."""
-        for first, records in self._records(min(stop, self.rows), chunk_bytes):
+        for first, records in self._records(min(stop, self.rows), start):
             yield first, records[:, : self.dimension].view("<f4")
 
-    def _records(self, stop: int, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, np.ndarray]]:
-        if self._handle is None or stop <= 0:
+    def _records(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:
+        if self._handle is None or stop <= start:
             return
-        per_chunk = max(1, chunk_bytes // self.record_size)
+        per_chunk = max(1, CHUNK_BYTES // self.record_size)
         buffer = np.empty((per_chunk, self.record_size // 4), dtype="<u4")
-        for first in range(0, stop, per_chunk):
+        for first in range(start, stop, per_chunk):
             count = min(per_chunk, stop - first)
             view = buffer[:count].data.cast("B")
             self._handle.seek(self.data_offset + first * self.record_size)
