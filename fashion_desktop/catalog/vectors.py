@@ -172,7 +172,8 @@ class VectorFile:
         CRC matches (checked once per process) and it is finite and of unit length; rows that are not come back
         as zeros."""
         wanted = np.fromiter(rows, dtype=np.int64) if not isinstance(rows, np.ndarray) else rows.astype(np.int64)
-        present = (wanted >= 0) & (wanted < self.rows)
+        available = self.rows
+        present = (wanted >= 0) & (wanted < available)
         words = self.record_size // 4
         records = np.zeros((len(wanted), words), dtype="<u4")
         if self._handle is not None and present.any():
@@ -182,25 +183,15 @@ class VectorFile:
                 self._handle.seek(self.data_offset + int(wanted[index]) * size)
                 if self._handle.readinto(view[index * size : (index + 1) * size]) != size:
                     present[index] = False
+        if len(self._verified) < available:
+            self._verified = np.concatenate([self._verified, np.zeros(available - len(self._verified), dtype=bool)])
+        checked = np.zeros(len(wanted), dtype=bool)
+        checked[present] = self._verified[wanted[present]]
+        intact = present & self._intact_records(records, wanted, trusted=checked)
+        self._verified[wanted[intact]] = True
         vectors = records[:, : self.dimension].view("<f4")
-        intact = present & sound_rows(vectors)
-        if self.layout == "current":
-            intact[intact] = self._checksums_match(wanted[intact], records[intact])
         vectors[~intact] = 0.0
         return vectors, intact
-
-    def _checksums_match(self, rows: np.ndarray, records: np.ndarray) -> np.ndarray:
-        """CRCs of these records; a row that matched once in this process is not checked again."""
-        if len(self._verified) < self.rows:
-            self._verified = np.concatenate([self._verified, np.zeros(self.rows - len(self._verified), dtype=bool)])
-        ok = np.ones(len(rows), dtype=bool)
-        for index in np.flatnonzero(~self._verified[rows]):
-            row = int(rows[index])
-            if zlib.crc32(records[index, : self.dimension].tobytes(), row) == int(records[index, self.dimension]):
-                self._verified[row] = True
-            else:
-                ok[index] = False
-        return ok
 
     def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, [n, D] float32 view of a reused buffer) for rows [start, stop) in order, read with plain reads:
@@ -231,12 +222,13 @@ class VectorFile:
             damaged.extend(first + int(offset) for offset in np.flatnonzero(~intact))
         return damaged + list(range(present, stop))
 
-    def _intact_records(self, records: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        """Records (as read from the file) that are finite, of unit length and, in a current file, match their CRC."""
+    def _intact_records(self, records: np.ndarray, rows: np.ndarray, trusted: np.ndarray | None = None) -> np.ndarray:
+        """Records (as read from the file) that are finite, of unit length and, in a current file, match their CRC;
+        `trusted`: records whose CRC already matched in this process, not computed again."""
         data = records[:, : self.dimension]
         intact = sound_rows(data.view("<f4"))
         if self.layout == "current":
-            for offset in np.flatnonzero(intact):
+            for offset in np.flatnonzero(intact if trusted is None else intact & ~trusted):
                 row = int(rows[offset])
                 intact[offset] = zlib.crc32(data[offset].tobytes(), row) == int(records[offset, self.dimension])
         return intact
