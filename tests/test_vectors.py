@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -321,3 +322,22 @@ def test_rows_added_after_the_tree_was_cached_are_searched_too(tmp_path: Path) -
     index = exact_everywhere()
     assert index._tree is not None and index._tree.rows == 1660 and len(index._extra_rows) == 0
     store.close()
+
+
+def test_every_row_is_checked_only_when_the_file_changed_behind_the_indexer(
+    indexed: Callable[[], Catalog], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checks: list[int] = []
+    original = VectorFile.verify
+
+    def counting(self: VectorFile, stop: int) -> list[int]:
+        checks.append(stop)
+        return original(self, stop)
+
+    monkeypatch.setattr(VectorFile, "verify", counting)
+    catalog = indexed()
+    assert catalog.index().scan.unchanged == 16 and checks == []  # untouched since it wrote them: no full pass
+    time.sleep(0.05)  # past the file system's timestamp tick
+    garble_rows(catalog.store, [8])  # behind its back, and no search has seen it yet
+    report = indexed().index()
+    assert checks == [16] and report.damaged == 1 and report.embedded == 1

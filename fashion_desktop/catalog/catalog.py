@@ -53,6 +53,7 @@ class Catalog:
         self._index: ExactIndex | None = None
         self._index_lock = threading.Lock()
         self._data_version = -1  # the store's PRAGMA data_version when the search index was last brought up to date
+        self._damage_noted = 0  # damaged vectors the search index had found when the store was last told
         self.caption_model: str | None = None  # model id of the captioner in use, keys the caption cache
         self._library: Library | None = None
         self._library_stamp: tuple[int, int] = (-1, -1)
@@ -190,10 +191,10 @@ class Catalog:
         text_ids = self.store.text_matches(query.text) if query.text.strip() else None
         allowed = self.library().allowed(query.filter_values(), text_ids)
         combined = combine_queries(np.concatenate(parts))
-        if not query.collapse_duplicates:
-            return self._results_for(index.search(combined, query.k, allowed=allowed, exclude=exclude))
-        hits = index.search(combined, query.k * 4 + 50, allowed=allowed, exclude=exclude)
-        return self._collapsed(hits, query.k)
+        wanted = query.k * 4 + 50 if query.collapse_duplicates else query.k
+        hits = index.search(combined, wanted, allowed=allowed, exclude=exclude)
+        self._note_damage(index)
+        return self._collapsed(hits, query.k) if query.collapse_duplicates else self._results_for(hits)
 
     def _collapsed(self, hits: Sequence[SearchHit], k: int) -> list[SearchResult]:
         """The best `k` hits that are not near-duplicates of a better one, each with the ids folded into it."""
@@ -226,8 +227,17 @@ class Catalog:
         query = combine_queries(queries)
         if not np.all(np.isfinite(query)):
             raise ValueError("the image model could not describe this query image (it gave invalid numbers)")
-        hits = self.search_index().search(query, k, allowed=allowed, exclude=exclude)
-        return self._results_for(_finite(hits))
+        index = self.search_index()
+        hits = index.search(query, k, allowed=allowed, exclude=exclude)
+        self._note_damage(index)
+        return self._results_for(hits)
+
+    def _note_damage(self, index: ExactIndex) -> None:
+        """Damaged vectors a search found were left out of its answer; the store hears of them once, so the next
+        indexing checks every row and embeds those items again."""
+        if len(index.damaged) > self._damage_noted:
+            self._damage_noted = len(index.damaged)
+            self.store.note_vector_damage()
 
     def search_images(
         self,
@@ -383,14 +393,6 @@ class Catalog:
     def skipped_files(self) -> list[tuple[str, str]]:
         """Every file the catalog could not index, with the reason, whichever run found it."""
         return [(item.path, item.error or "unreadable") for item in self.store.items_with_status("error")]
-
-
-def _finite(hits: Sequence[SearchHit]) -> list[SearchHit]:
-    """Hits with a real score: a damaged vector (NaN or infinite) must not reach the stylist or the JSON output."""
-    good = [hit for hit in hits if np.isfinite(hit.score)]
-    if len(good) < len(hits):
-        log.warning("%d results left out: their stored vectors are damaged (index again)", len(hits) - len(good))
-    return good
 
 
 def _caption_each_readable(captioner: Captioner, items: Sequence[tuple[Item, Path]]) -> list[tuple[Item, str]]:

@@ -41,6 +41,7 @@ WRITE_LOCK = "write.lock"
 VECTORS_FILE = LEGACY_NAME  # the headerless vector file of earlier versions (migrated by the next indexing)
 VECTOR_FILE_KEY = "vector_file"  # meta: id of the vector file the committed rows are in
 VECTOR_ROWS_KEY = "vector_rows"  # meta: how many rows of it committed transactions wrote
+VECTOR_CHECKED_KEY = "vector_checked"  # meta: the vector file (name, size, mtime) when its rows were last all good
 SEARCH_CACHE_PATTERN = "search-*.tree"
 SQL_CHUNK = 500  # ids per `IN (…)`: well under SQLite's bound-parameter limit
 OPEN_ATTEMPTS = 3  # an unavailable store (I/O error, locked, cannot open) is tried again this often, then reported
@@ -446,7 +447,9 @@ class CatalogStore:
 
     def record_results(self, results: Sequence[IndexResult], vectors: np.ndarray) -> None:
         """Commit one batch: vectors first (durably), then the rows that reference them."""
+        before = self._signature()
         rows = self.append_vectors(vectors) if len(vectors) else []
+        after = self._signature()
         fresh = iter(rows)
         with self.transaction():
             for result in results:
@@ -467,6 +470,8 @@ class CatalogStore:
                 )
             if rows:
                 self._set_vector_state(self.vectors.file_id, rows[-1] + 1)
+                # Still known good if it was just before this append (nobody else touched it in between).
+                self.db.execute("UPDATE meta SET value=? WHERE key=? AND value=?", (after, VECTOR_CHECKED_KEY, before))
 
     def collect_garbage(self) -> int:
         """Forget vectors no item refers to any more (their rows are reclaimed by compact_vectors)."""
@@ -596,6 +601,23 @@ class CatalogStore:
         finally:
             self.db.execute("COMMIT")
 
+    def _signature(self) -> str:
+        """The vector file as the file system sees it: any write by anyone changes it."""
+        try:
+            info = os.stat(self.vectors.path)
+        except FileNotFoundError:
+            return ""
+        return f"{self.vectors.path.name}:{info.st_size}:{info.st_mtime_ns}"
+
+    def note_vector_damage(self) -> None:
+        """A reader found a damaged row: the next indexing checks every row (and embeds the damaged ones again)
+        even if the file looks untouched. A read-only data folder just goes without."""
+        try:
+            with self.transaction():
+                self.db.execute("UPDATE meta SET value='' WHERE key=?", (VECTOR_CHECKED_KEY,))
+        except sqlite3.Error as exc:
+            log.info("could not note vector damage for the next indexing: %s", exc)
+
     def vector_file_id(self) -> str | None:
         """Id of the vector file of the latest commit: a search index built on another one must be rebuilt."""
         return self._vector_state()[0]
@@ -629,7 +651,11 @@ class CatalogStore:
             seconds = time.monotonic() - started
             log.info("vector file migrated to %s (%d rows, %.1fs)", fresh.path.name, committed, seconds)
         else:
-            lost = vectors.verify(committed)
+            checked = self.db.execute("SELECT value FROM meta WHERE key=?", (VECTOR_CHECKED_KEY,)).fetchone()
+            if checked is not None and checked[0] == self._signature() and vectors.rows >= committed:
+                lost = []  # untouched since every row was last found good (by the last run, or as it wrote them)
+            else:
+                lost = vectors.verify(committed)
             present = min(committed, vectors.rows)
             vectors.cut(present)  # the uncommitted tail, or a torn record after the last whole row
             if present < committed:  # the file was cut short: the next rows go where it ends now
@@ -637,6 +663,10 @@ class CatalogStore:
                     self._set_vector_state(file_id, present)
         self._remove_unreferenced_files()
         forgotten = self._forget_rows(lost)
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (VECTOR_CHECKED_KEY, self._signature())
+            )
         if lost:
             log.warning(
                 "%d stored vectors in %s are missing or damaged (%d items): they are embedded again",

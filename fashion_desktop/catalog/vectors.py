@@ -16,9 +16,10 @@ Nothing reads the whole file into memory: searches read the rows they need by po
 go through a small buffer.
 
 Opening checks the header and the length, which is cheap. `verify` checks every row (the store does, under its
-write lock, before indexing). Readers check each row they use: its CRC once per process, and always that it is
-finite and of unit length. A row that fails is reported and left out, never returned as a NaN, an infinity or a
-silently wrong score; the next indexing re-embeds it.
+write lock, before indexing, when the file changed behind its back or a reader found damage). Readers check each
+row they use: its CRC once per process, and always that it is finite and of unit length. A row that fails is
+reported and left out, never returned as a NaN, an infinity or a silently wrong score; the next indexing re-embeds
+it.
 """
 
 from __future__ import annotations
