@@ -231,7 +231,7 @@ class VectorFile:
         if self.layout == "current":
             for offset in np.flatnonzero(intact if trusted is None else intact & ~trusted):
                 row = int(rows[offset])
-                intact[offset] = zlib.crc32(data[offset].tobytes(), row) == int(records[offset, self.dimension])
+                intact[offset] = zlib.crc32(data[offset], row) == int(records[offset, self.dimension])
         return intact
 
     # -- writing (only under the store's write lock) ----------------------------------------------------------------
@@ -304,7 +304,7 @@ def _encode(vectors: np.ndarray, first_row: int) -> np.ndarray:
     data = np.ascontiguousarray(vectors, dtype="<f4")
     records = np.empty((len(data), data.shape[1] + 1), dtype="<u4")
     records[:, :-1] = data.view("<u4")
-    records[:, -1] = [zlib.crc32(row.tobytes(), first_row + i) for i, row in enumerate(data)]
+    records[:, -1] = [zlib.crc32(row, first_row + i) for i, row in enumerate(data)]
     return records
 
 
