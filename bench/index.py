@@ -3,10 +3,11 @@
     python bench/index.py [--models DIR] [--sizes 44000,200000,1000000] [--skip-indexing] [--skip-search]
 
 1. Indexing generated catalogs of small (60×80) and large (2400×3200) JPEGs with the full-size random-weight
-   ResNet50 (2 threads): the bare batched model (`embed_pixels` on ready [32, 3, 224, 224] batches) and the app's
-   pipeline (hashing, decoding in threads, batches, committed store), interleaved round after round on one warm
-   session, as a ratio (pipeline efficiency); and the seed-style pipeline (transformers image processor +
-   PyTorch, one image at a time) for the speed-up over it.
+   ResNet50 (2 threads), round after round on one warm session: the bare batched model (`embed_pixels` on ready
+   [32, 3, 224, 224] batches), this pipeline (hashing, decoding threads, the model on its own thread, committed
+   store), the previous pipeline (commit a349b05's indexer on the same store) and the seed-style pipeline
+   (transformers image processor + PyTorch, one image at a time). Pipeline efficiency = pipeline ÷ bare model of
+   the same round.
 2. The search index at each size on synthetic 2048-d unit vectors, clustered (CNN-like) and uniform, written into a
    real catalog store. Each approach runs in a fresh process, so its memory is its own: this version (vectors read
    by position from the vector file; projection and tree cached beside it) and the previous one (commit a349b05:
@@ -40,7 +41,7 @@ from common import bench_paths, closing_line  # noqa: E402
 
 DIM = 2048
 BATCH = 32
-PREVIOUS = "a349b05"  # the commit whose search index and vector loading this compares with
+PREVIOUS = "a349b05"  # the commit whose indexer, vector loading and search index this compares with
 MODEL = "bench-model"
 QUERIES = 30
 
@@ -58,11 +59,9 @@ def index_seed(size: tuple[int, int]) -> int:
     return size[0] % 97
 
 
-def bench_indexing(models: Path, counts: dict[str, int], rounds: int) -> dict[str, float]:
+def bench_indexing(models: Path, counts: dict[str, int], rounds: int, work: Path) -> dict[str, float]:
     import torch
-    from PIL import Image
 
-    from fashion_desktop.catalog.catalog import Catalog
     from fashion_desktop.models.embedder import ImageEmbedder
     from model_export import resnet
     from model_export.common import Source
@@ -74,55 +73,101 @@ def bench_indexing(models: Path, counts: dict[str, int], rounds: int) -> dict[st
     started = time.perf_counter()
     embedder.embed_pixels(ready)
     print(f"\nSession: first batch of {BATCH} in {time.perf_counter() - started:.1f}s (warm-up, not counted below)")
+    sys.path.insert(0, str(previous_module(work, "indexer")))
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, size in (("small", (60, 80)), ("large", (2400, 3200))):
             folder = Path(tmp) / label
             make_jpegs(folder, counts[label], size)
-            files = sorted(folder.glob("*.jpg"))
-
-            def bare(count: int) -> float:
-                batches = -(-count // BATCH)
-                start = time.perf_counter()
-                for _ in range(batches):
-                    embedder.embed_pixels(ready)
-                return batches * BATCH / (time.perf_counter() - start)
-
-            def pipeline(folder: Path = folder, files: list[Path] = files) -> float:
-                catalog = Catalog.open(folder, bench_paths(models), embedder=embedder)
-                start = time.perf_counter()
-                report = catalog.index()
-                seconds = time.perf_counter() - start
-                assert report.embedded == len(files), report
-                catalog.close()
-                return len(files) / seconds
-
-            rates: dict[str, list[float]] = {"bare": [], "pipeline": []}
-            for _ in range(rounds):  # interleaved: the machine's other load hits both alike
-                rates["bare"].append(bare(len(files)))
-                rates["pipeline"].append(pipeline())
-            efficiencies = [p / b for p, b in zip(rates["pipeline"], rates["bare"], strict=True)]
-            start = time.perf_counter()
-            for path in files:  # the seed: one image at a time through transformers
-                with Image.open(path) as image:
-                    pixels = processor(images=image.convert("RGB"), return_tensors="pt")["pixel_values"]
-                resnet.torch_pooled(model, pixels)
-            seed = len(files) / (time.perf_counter() - start)
-            pipe, bare_rate = statistics.median(rates["pipeline"]), statistics.median(rates["bare"])
-            print(f"\nIndexing {len(files)} {label} JPEGs {size[0]}×{size[1]} ({rounds} interleaved rounds, medians)")
-            print(f"  bare batched model (batches of {BATCH})        {bare_rate:7.2f} images/s")
+            rates = indexing_rounds(folder, models, embedder, ready, (model, processor), rounds)
+            medians = {name: statistics.median(values) for name, values in rates.items()}
+            efficiency = [p / b for p, b in zip(rates["this pipeline"], rates["bare model"], strict=True)]
+            before = [p / b for p, b in zip(rates["previous pipeline"], rates["bare model"], strict=True)]
+            files = len(list(folder.glob("*.jpg")))
+            print(f"\nIndexing {files} {label} JPEGs {size[0]}×{size[1]}: images/s, {rounds} interleaved rounds")
+            for name, values in rates.items():
+                print(f"  {name:<34} {medians[name]:7.2f}  (rounds: {', '.join(f'{v:.2f}' for v in values)})")
             print(
-                f"  app pipeline (hash, decode threads, store)    {pipe:7.2f} images/s"
-                f"  = {statistics.median(efficiencies):.0%} of bare (per round: "
-                + ", ".join(f"{e:.0%}" for e in efficiencies)
-                + ")"
+                f"  this pipeline / bare model: {statistics.median(efficiency):.0%} "
+                f"(rounds: {', '.join(f'{e:.0%}' for e in efficiency)}); previous pipeline / bare model: "
+                f"{statistics.median(before):.0%} (rounds: {', '.join(f'{e:.0%}' for e in before)})"
             )
-            print(f"  seed pipeline (HF processor + PyTorch, 1 by 1) {seed:7.2f} images/s  app = {pipe / seed:.2f}x")
-            figures[f"index_{label}_bare_images_per_s"] = bare_rate
-            figures[f"index_{label}_images_per_s"] = pipe
-            figures[f"index_{label}_efficiency"] = statistics.median(efficiencies)
-            figures[f"index_{label}_speedup_vs_seed"] = pipe / seed
+            seed = medians["seed (HF processor + PyTorch, 1 by 1)"]
+            print(f"  this pipeline / seed: {medians['this pipeline'] / seed:.2f}x")
+            figures[f"index_{label}_bare_images_per_s"] = medians["bare model"]
+            figures[f"index_{label}_images_per_s"] = medians["this pipeline"]
+            figures[f"index_{label}_previous_images_per_s"] = medians["previous pipeline"]
+            figures[f"index_{label}_efficiency"] = statistics.median(efficiency)
+            figures[f"index_{label}_previous_efficiency"] = statistics.median(before)
+            figures[f"index_{label}_speedup_vs_seed"] = medians["this pipeline"] / seed
     return figures
+
+
+def indexing_rounds(
+    folder: Path, models: Path, embedder: Any, ready: np.ndarray, seed_model: tuple[Any, Any], rounds: int
+) -> dict[str, list[float]]:
+    """Images per second of each way of indexing `folder`, round after round (the machine's other load hits them
+    alike): the bare batched model on ready batches, this pipeline, the previous one (commit PREVIOUS), the seed."""
+    import previous_indexer  # type: ignore[import-not-found]
+    from PIL import Image
+
+    from fashion_desktop.catalog.catalog import Catalog
+    from model_export import resnet
+
+    files = sorted(folder.glob("*.jpg"))
+    seed_files = files[:48]  # the seed is slow: its rate on a few files
+
+    def bare() -> float:
+        batches = -(-len(files) // BATCH)
+        start = time.perf_counter()
+        for _ in range(batches):
+            embedder.embed_pixels(ready)
+        return batches * BATCH / (time.perf_counter() - start)
+
+    def pipeline(indexer: Callable[[Catalog], Any]) -> float:
+        catalog = Catalog.open(folder, bench_paths(models), embedder=embedder)  # a fresh data folder each time
+        start = time.perf_counter()
+        report = indexer(catalog)
+        seconds = time.perf_counter() - start
+        assert report.embedded == len(files), report
+        catalog.close()
+        return len(files) / seconds
+
+    def seed() -> float:
+        model, processor = seed_model
+        start = time.perf_counter()
+        for path in seed_files:
+            with Image.open(path) as image:
+                pixels = processor(images=image.convert("RGB"), return_tensors="pt")["pixel_values"]
+            resnet.torch_pooled(model, pixels)
+        return len(seed_files) / (time.perf_counter() - start)
+
+    ways: dict[str, Callable[[], float]] = {
+        "bare model": bare,
+        "this pipeline": lambda: pipeline(lambda catalog: catalog.index()),
+        "previous pipeline": lambda: pipeline(lambda catalog: previous_indexer.Indexer(catalog.store, embedder).run()),
+        "seed (HF processor + PyTorch, 1 by 1)": seed,
+    }
+    rates: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, way in ways.items():
+            rates[name].append(way())
+    return rates
+
+
+def previous_module(work: Path, name: str) -> Path:
+    """Module `name` of fashion_desktop/catalog at commit PREVIOUS, importable as `previous_<name>`."""
+    folder = work / "previous"
+    folder.mkdir(parents=True, exist_ok=True)
+    source = subprocess.run(
+        ["git", "show", f"{PREVIOUS}:fashion_desktop/catalog/{name}.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (folder / f"previous_{name}.py").write_text(source)
+    return folder
 
 
 # -- 2. search index -------------------------------------------------------------------------------------------------
@@ -267,23 +312,8 @@ def check_exact(name: str, hits: list[list[list[float]]], expected: list[np.ndar
         ), f"{name}: other items"
 
 
-def previous_search_module(work: Path) -> Path:
-    """The search module of commit PREVIOUS, importable as `previous_search` (it needs scikit-learn)."""
-    folder = work / "previous"
-    folder.mkdir(parents=True, exist_ok=True)
-    source = subprocess.run(
-        ["git", "show", f"{PREVIOUS}:fashion_desktop/catalog/search.py"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    (folder / "previous_search.py").write_text(source)
-    return folder
-
-
 def bench_search(sizes: list[int], work: Path) -> dict[str, float]:
-    previous = previous_search_module(work)
+    previous = previous_module(work, "search")
     figures: dict[str, float] = {}
     for kind in KINDS:
         for size in sizes:
@@ -355,7 +385,7 @@ def main() -> None:
     if not args.skip_indexing:
         export = [sys.executable, str(REPO / "export_models.py"), "--random-weights", "full", "--only", "resnet"]
         subprocess.run([*export, "--out", str(args.models)], check=True)
-        figures |= bench_indexing(args.models, {"small": args.small, "large": args.large}, args.rounds)
+        figures |= bench_indexing(args.models, {"small": args.small, "large": args.large}, args.rounds, args.work)
     if not args.skip_search:
         figures |= bench_search([int(s) for s in args.sizes.split(",")], args.work)
     closing_line({k: round(v, 4) for k, v in figures.items()})
