@@ -341,3 +341,18 @@ def test_every_row_is_checked_only_when_the_file_changed_behind_the_indexer(
     garble_rows(catalog.store, [8])  # behind its back, and no search has seen it yet
     report = indexed().index()
     assert checks == [16] and report.damaged == 1 and report.embedded == 1
+
+
+def test_which_item_uses_which_row_is_cached_until_the_database_changes(tmp_path: Path) -> None:
+    store, _ = filled_store(tmp_path, count=40)
+    ids, rows = store.load_vector_rows()
+    assert list(store.folder.glob("search-*.rows"))  # kept for the next open
+    again_ids, again_rows = store.load_vector_rows()
+    assert list(again_ids) == list(ids) and list(again_rows) == list(rows)
+    # Any writer's change to items or vectors shows at once (another process, raw SQL: the database counts it).
+    with sqlite3.connect(store.folder / DB_FILE) as other:
+        other.execute("UPDATE items SET status='pending' WHERE id IN (3, 4)")
+        other.execute("DELETE FROM vectors WHERE content_hash='hash9'")
+    changed_ids, _ = store.load_vector_rows()
+    assert sorted(set(ids) - set(changed_ids)) == [3, 4, 10]
+    store.close()

@@ -42,7 +42,16 @@ VECTORS_FILE = LEGACY_NAME  # the headerless vector file of earlier versions (mi
 VECTOR_FILE_KEY = "vector_file"  # meta: id of the vector file the committed rows are in
 VECTOR_ROWS_KEY = "vector_rows"  # meta: how many rows of it committed transactions wrote
 VECTOR_CHECKED_KEY = "vector_checked"  # meta: the vector file (name, size, mtime) when its rows were last all good
-SEARCH_CACHE_PATTERN = "search-*.tree"
+SEARCH_CACHES = "search-*"  # caches derived from vector file * (search-<id>.tree, search-<id>.rows)
+GENERATION_KEY = "index_generation"  # meta: bumped (by triggers) by any change to which item uses which row
+GENERATION_EVENTS = (
+    ("items", "INSERT"),
+    ("items", "DELETE"),
+    ("items", "UPDATE OF status, content_hash"),
+    ("vectors", "INSERT"),
+    ("vectors", "DELETE"),
+    ("vectors", "UPDATE OF row, content_hash"),
+)
 SQL_CHUNK = 500  # ids per `IN (…)`: well under SQLite's bound-parameter limit
 OPEN_ATTEMPTS = 3  # an unavailable store (I/O error, locked, cannot open) is tried again this often, then reported
 
@@ -165,6 +174,7 @@ class CatalogStore:
             except (StoreError, OSError) as exc:
                 self.db = self._open_read_only_instead(exc)
         self.vectors = VectorFile(vector_file_path(folder, self._vector_state()[0]), dimension, model_id)
+        self._count_generations()
 
     @contextmanager
     def writing(self) -> Iterator[int]:
@@ -498,18 +508,47 @@ class CatalogStore:
 
     def load_vector_rows(self) -> tuple[np.ndarray, np.ndarray]:
         """(item ids, rows in `self.vectors`) of every indexed item, in item-id order, from one snapshot. Nothing
-        is read from the vector file: the search index reads the rows it needs."""
-        cursor = self.db.cursor()
-        cursor.row_factory = None  # plain tuples: a million rows come back in about a second
+        is read from the vector file: the search index reads the rows it needs. The answer is kept beside the
+        vector file for as long as the database's generation says it holds (the query takes seconds at a million)."""
         with self._snapshot():
             file_id, _ = self._vector_state()
-            cursor.execute(
-                "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
-                "WHERE items.status='ok' ORDER BY items.id"
-            )
-            pairs = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64).reshape(-1, 2)
+            row = self.db.execute("SELECT value FROM meta WHERE key=?", (GENERATION_KEY,)).fetchone()
+            generation = int(row[0]) if row is not None else None
+            cache = self._search_cache(file_id, "rows")
+            pairs = _cached_pairs(cache, generation)
+            if pairs is None:
+                cursor = self.db.cursor()
+                cursor.row_factory = None  # plain tuples
+                cursor.execute(
+                    "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
+                    "WHERE items.status='ok' ORDER BY items.id"
+                )
+                pairs = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64).reshape(-1, 2).T
+                if generation is not None:
+                    _save_pairs(cache, generation, pairs)
         self._follow(file_id)
-        return pairs[:, 0].copy(), pairs[:, 1].copy()
+        return pairs[0].copy(), pairs[1].copy()
+
+    def _count_generations(self) -> None:
+        """Triggers that bump the generation whenever which item uses which row may have changed (made once per
+        store; a read-only store goes without, and without the cache that relies on them)."""
+        if self.read_only:
+            return
+        names = [f"index_generation_{number}" for number in range(len(GENERATION_EVENTS))]
+        marks = ",".join("?" * len(names))
+        present = self.db.execute(
+            f"SELECT COUNT(*) FROM sqlite_master WHERE type='trigger' AND name IN ({marks})", names
+        )
+        if present.fetchone()[0] == len(names):
+            return
+        bump = f"UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '{GENERATION_KEY}'"
+        try:
+            with self.transaction():
+                self.db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, '0')", (GENERATION_KEY,))
+                for name, (table, event) in zip(names, GENERATION_EVENTS, strict=True):
+                    self.db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table} BEGIN {bump}; END")
+        except sqlite3.Error as exc:
+            log.info("no search caches for %s: %s", self.folder, exc)
 
     def load_vectors_for(self, item_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """(item ids, [n, D] float32 vectors) of those of these items that are indexed and whose vector is intact;
@@ -624,7 +663,10 @@ class CatalogStore:
 
     def search_cache_path(self, file_id: str) -> Path:
         """Where the search index may keep what it derived from vector file `file_id` (projection and tree)."""
-        return self.folder / SEARCH_CACHE_PATTERN.replace("*", file_id)
+        return self._search_cache(file_id, "tree")
+
+    def _search_cache(self, file_id: str | None, kind: str) -> Path:
+        return self.folder / f"{SEARCH_CACHES.replace('*', file_id or 'none')}.{kind}"
 
     def _repair_vector_file(self) -> int:
         """Under the write lock, before indexing: make the vector file and the database agree. Cuts the uncommitted
@@ -696,8 +738,9 @@ class CatalogStore:
     def _remove_unreferenced_files(self) -> None:
         """Vector files a crash left behind (a compaction or migration that never committed, or one that did and
         could not remove the old file yet), and search caches made for files no longer in use."""
-        keep = {self.vectors.path, self.search_cache_path(self.vectors.file_id or "")}
-        stale = [*self.folder.glob(NAME_PATTERN), *self.folder.glob(SEARCH_CACHE_PATTERN)]
+        current = {self._search_cache(self.vectors.file_id, kind) for kind in ("tree", "rows")}
+        keep = {self.vectors.path, *current}
+        stale = [*self.folder.glob(NAME_PATTERN), *self.folder.glob(SEARCH_CACHES)]
         if self.vectors.layout != "legacy":
             stale.append(self.folder / LEGACY_NAME)
         for path in stale:
@@ -964,6 +1007,32 @@ def _writable(folder: Path) -> bool:
     """False on a read-only data folder (a read-only mount refuses even root, unlike file modes)."""
     database = folder / DB_FILE
     return os.access(folder, os.W_OK) and (not database.exists() or os.access(database, os.W_OK))
+
+
+def _cached_pairs(cache: Path, generation: int | None) -> np.ndarray | None:
+    """The [2, n] (item ids, rows) saved for this generation, if that is what the cache holds."""
+    if generation is None:
+        return None
+    try:
+        saved = np.load(cache, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if saved.ndim != 2 or saved.shape[0] != 2 or saved.shape[1] < 1 or int(saved[0, 0]) != generation:
+        return None
+    pairs: np.ndarray = saved[:, 1:]
+    return pairs
+
+
+def _save_pairs(cache: Path, generation: int, pairs: np.ndarray) -> None:
+    """Written aside and renamed (a reader never sees half of it); a read-only folder just goes without."""
+    temporary = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("wb") as handle:
+            np.save(handle, np.concatenate([[[generation], [-1]], pairs], axis=1))
+        os.replace(temporary, cache)
+    except OSError as exc:
+        log.info("search cache not saved: %s", exc)
+        temporary.unlink(missing_ok=True)
 
 
 # -- boards (issue 11) ------------------------------------------------------------------------------------------
