@@ -27,6 +27,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import mmap
 import os
 import uuid
 import zlib
@@ -193,6 +194,20 @@ class VectorFile:
         vectors = records[:, : self.dimension].view("<f4")
         vectors[~intact] = 0.0
         return vectors, intact
+
+    def mapped(self, stop: int) -> np.ndarray:
+        """Rows [0, stop) as a read-only [n, D] float32 view of a fresh mapping of the file, for one quick pass (a
+        brute-force search). Nothing is copied; the mapping, and the pages it made resident, go with the view. The
+        rows are not checked. Only committed rows, which are never cut, may be asked for."""
+        stop = min(stop, self.rows)
+        if stop == 0 or self._handle is None:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        mapping = mmap.mmap(self._handle.fileno(), self.data_offset + stop * self.record_size, access=mmap.ACCESS_READ)
+        if hasattr(mmap, "MADV_SEQUENTIAL"):
+            mapping.madvise(mmap.MADV_SEQUENTIAL)
+        records = np.ndarray((stop, self.record_size // 4), dtype="<u4", buffer=mapping, offset=self.data_offset)
+        rows: np.ndarray = records[:, : self.dimension].view("<f4")
+        return rows
 
     def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, [n, D] float32 view of a reused buffer) for rows [start, stop) in order, read with plain reads:
