@@ -7,6 +7,7 @@ bash scripts/system-deps.sh test
 ruff check .
 ruff format --check .
 mypy
-lint-imports --no-cache
+contracts="$(lint-imports --no-cache --no-logo 2>&1)" || { echo "$contracts"; exit 1; }
+echo "import-linter: ${contracts##*$'\n'}"
 check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 QT_QPA_PLATFORM=offscreen python -m pytest "$@"

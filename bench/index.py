@@ -1,26 +1,37 @@
-"""Benchmark: catalog indexing throughput and exact search latency.
+"""Benchmark: indexing throughput, and the search index's open time, search time and memory up to a million items.
 
-    python bench/index.py [--models DIR] [--sizes 44000,200000,1000000] [--skip-indexing]
+    python bench/index.py [--models DIR] [--sizes 44000,200000,1000000] [--skip-indexing] [--skip-search]
 
-1. Indexing generated catalogs of small (60×80) and large (2400×3200) JPEGs: the app's pipeline (reduced-scale
-   decoding in threads + onnxruntime fp32 batches + committed store) against the seed-style pipeline
-   (transformers image processor + PyTorch ResNet50, one image at a time). Full-size random-weight models.
-2. Search (k=10, one query) on synthetic L2-normalised 2048-d vectors, clustered and uniform, at each size:
-   the KD-tree index against numpy brute force, checking that every answer is identical.
-3. Store load time at 44k items and memory per 100k items.
+1. Indexing generated catalogs of small (60×80) and large (2400×3200) JPEGs with the full-size random-weight
+   ResNet50 (2 threads), round after round on one warm session: the bare batched model (`embed_pixels` on ready
+   [32, 3, 224, 224] batches), this pipeline (hashing, decoding threads, the model on its own thread, committed
+   store), the previous pipeline (commit a349b05's indexer on the same store) and the seed-style pipeline
+   (transformers image processor + PyTorch, one image at a time). Pipeline efficiency = pipeline ÷ bare model of
+   the same round.
+2. The search index at each size on synthetic 2048-d unit vectors, clustered (CNN-like) and uniform, written into a
+   real catalog store. Each approach runs in a fresh process, so its memory is its own: this version (vectors read
+   by position from the vector file; projection and tree cached beside it) and the previous one (commit a349b05:
+   every vector copied into memory, scikit-learn KD-tree over a PCA projection built on open). Open time (store,
+   rows, index ready), the first open after indexing (this version makes its cache then), search time (k=10, half
+   catalog items, half held-out vectors), peak and final resident memory (VmHWM, VmRSS = anonymous + file pages);
+   every answer checked against brute force.
 Not a test: run by hand; the last line is one JSON object of the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "bench")]
@@ -29,8 +40,13 @@ import numpy as np  # noqa: E402
 from common import bench_paths, closing_line  # noqa: E402
 
 DIM = 2048
+BATCH = 32
+PREVIOUS = "a349b05"  # the commit whose indexer, vector loading and search index this compares with
+MODEL = "bench-model"
+QUERIES = 30
 
 
+# -- 1. indexing -------------------------------------------------------------------------------------------------------
 def make_jpegs(folder: Path, count: int, size: tuple[int, int]) -> None:
     from model_export.common import synthetic_images
 
@@ -43,177 +59,358 @@ def index_seed(size: tuple[int, int]) -> int:
     return size[0] % 97
 
 
-def bench_indexing(models: Path, counts: dict[str, int]) -> dict[str, float]:
+def bench_indexing(models: Path, counts: dict[str, int], rounds: int, work: Path) -> dict[str, float]:
     import torch
 
-    from fashion_desktop.catalog.catalog import Catalog
     from fashion_desktop.models.embedder import ImageEmbedder
     from model_export import resnet
     from model_export.common import Source
 
     torch.set_num_threads(2)
     model, processor = resnet.load(Source("microsoft/resnet-50", random_weights="full"))
-    figures = {}
+    embedder = ImageEmbedder(models / "resnet50", variant="fp32", threads=2)
+    ready = np.random.default_rng(0).standard_normal((BATCH, 3, 224, 224)).astype(np.float32)
+    started = time.perf_counter()
+    embedder.embed_pixels(ready)
+    print(f"\nSession: first batch of {BATCH} in {time.perf_counter() - started:.1f}s (warm-up, not counted below)")
+    sys.path.insert(0, str(previous_module(work, "indexer")))
+    figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["FASHION_DESKTOP_DATA_DIR"] = str(Path(tmp) / "data")
         for label, size in (("small", (60, 80)), ("large", (2400, 3200))):
             folder = Path(tmp) / label
             make_jpegs(folder, counts[label], size)
-            files = sorted(folder.glob("*.jpg"))
-            from PIL import Image
-
-            start = time.perf_counter()
-            for path in files:  # the seed: one image at a time through transformers
-                with Image.open(path) as image:
-                    pixels = processor(images=image.convert("RGB"), return_tensors="pt")["pixel_values"]
-                resnet.torch_pooled(model, pixels)
-            seed_seconds = time.perf_counter() - start
-
-            embedder = ImageEmbedder(models / "resnet50", variant="fp32", threads=2)
-            embedder.load()
-            start = time.perf_counter()
-            report = Catalog.open(folder, bench_paths(models), embedder=embedder).index()
-            app_seconds = time.perf_counter() - start
-            assert report.embedded == len(files), report
-            print(f"\nIndexing {len(files)} {label} JPEGs {size[0]}×{size[1]}")
-            print(f"  seed pipeline (HF processor + PyTorch, 1 by 1)  {len(files) / seed_seconds:7.1f} images/s")
+            rates = indexing_rounds(folder, models, embedder, ready, (model, processor), rounds)
+            medians = {name: statistics.median(values) for name, values in rates.items()}
+            efficiency = [p / b for p, b in zip(rates["this pipeline"], rates["bare model"], strict=True)]
+            before = [p / b for p, b in zip(rates["previous pipeline"], rates["bare model"], strict=True)]
+            files = len(list(folder.glob("*.jpg")))
+            print(f"\nIndexing {files} {label} JPEGs {size[0]}×{size[1]}: images/s, {rounds} interleaved rounds")
+            for name, values in rates.items():
+                print(f"  {name:<34} {medians[name]:7.2f}  (rounds: {', '.join(f'{v:.2f}' for v in values)})")
             print(
-                f"  app pipeline (fp32, batched, threads)          {len(files) / app_seconds:7.1f} images/s"
-                f"  {seed_seconds / app_seconds:5.2f}x"
+                f"  this pipeline / bare model: {statistics.median(efficiency):.0%} "
+                f"(rounds: {', '.join(f'{e:.0%}' for e in efficiency)}); previous pipeline / bare model: "
+                f"{statistics.median(before):.0%} (rounds: {', '.join(f'{e:.0%}' for e in before)})"
             )
-            figures[f"index_{label}_images_per_s"] = len(files) / app_seconds
-            figures[f"index_{label}_speedup_vs_seed"] = seed_seconds / app_seconds
+            seed = medians["seed (HF processor + PyTorch, 1 by 1)"]
+            print(f"  this pipeline / seed: {medians['this pipeline'] / seed:.2f}x")
+            figures[f"index_{label}_bare_images_per_s"] = medians["bare model"]
+            figures[f"index_{label}_images_per_s"] = medians["this pipeline"]
+            figures[f"index_{label}_previous_images_per_s"] = medians["previous pipeline"]
+            figures[f"index_{label}_efficiency"] = statistics.median(efficiency)
+            figures[f"index_{label}_previous_efficiency"] = statistics.median(before)
+            figures[f"index_{label}_speedup_vs_seed"] = medians["this pipeline"] / seed
     return figures
 
 
-def clustered_vectors(count: int, seed: int) -> np.ndarray:
+def indexing_rounds(
+    folder: Path, models: Path, embedder: Any, ready: np.ndarray, seed_model: tuple[Any, Any], rounds: int
+) -> dict[str, list[float]]:
+    """Images per second of each way of indexing `folder`, round after round (the machine's other load hits them
+    alike): the bare batched model on ready batches, this pipeline, the previous one (commit PREVIOUS), the seed."""
+    import previous_indexer  # type: ignore[import-not-found]
+    from PIL import Image
+
+    from fashion_desktop.catalog.catalog import Catalog
+    from model_export import resnet
+
+    files = sorted(folder.glob("*.jpg"))
+    seed_files = files[:48]  # the seed is slow: its rate on a few files
+
+    def bare() -> float:
+        batches = -(-len(files) // BATCH)
+        start = time.perf_counter()
+        for _ in range(batches):
+            embedder.embed_pixels(ready)
+        return batches * BATCH / (time.perf_counter() - start)
+
+    def pipeline(indexer: Callable[[Catalog], Any]) -> float:
+        catalog = Catalog.open(folder, bench_paths(models), embedder=embedder)  # a fresh data folder each time
+        start = time.perf_counter()
+        report = indexer(catalog)
+        seconds = time.perf_counter() - start
+        assert report.embedded == len(files), report
+        catalog.close()
+        return len(files) / seconds
+
+    def seed() -> float:
+        model, processor = seed_model
+        start = time.perf_counter()
+        for path in seed_files:
+            with Image.open(path) as image:
+                pixels = processor(images=image.convert("RGB"), return_tensors="pt")["pixel_values"]
+            resnet.torch_pooled(model, pixels)
+        return len(seed_files) / (time.perf_counter() - start)
+
+    ways: dict[str, Callable[[], float]] = {
+        "bare model": bare,
+        "this pipeline": lambda: pipeline(lambda catalog: catalog.index()),
+        "previous pipeline": lambda: pipeline(lambda catalog: previous_indexer.Indexer(catalog.store, embedder).run()),
+        "seed (HF processor + PyTorch, 1 by 1)": seed,
+    }
+    rates: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, way in ways.items():
+            rates[name].append(way())
+    return rates
+
+
+def previous_module(work: Path, name: str) -> Path:
+    """Module `name` of fashion_desktop/catalog at commit PREVIOUS, importable as `previous_<name>`."""
+    folder = work / "previous"
+    folder.mkdir(parents=True, exist_ok=True)
+    source = subprocess.run(
+        ["git", "show", f"{PREVIOUS}:fashion_desktop/catalog/{name}.py"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (folder / f"previous_{name}.py").write_text(source)
+    return folder
+
+
+# -- 2. search index -------------------------------------------------------------------------------------------------
+def clustered_blocks(count: int, seed: int, block: int = 50_000) -> Iterator[np.ndarray]:
     """CNN-feature-like: mixtures around low-rank cluster centres (rank 48) plus isotropic noise."""
     rng = np.random.default_rng(seed)
     basis = rng.standard_normal((48, DIM), dtype=np.float32)
     centres = rng.standard_normal((400, 48), dtype=np.float32) @ basis
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    out = np.empty((count, DIM), dtype=np.float32)
-    for start in range(0, count, 50_000):
-        stop = min(count, start + 50_000)
-        block = centres[rng.integers(0, 400, stop - start)]
-        block += rng.standard_normal((stop - start, DIM), dtype=np.float32) * np.float32(0.5 / np.sqrt(DIM))
-        out[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
-    return out
+    for start in range(0, count, block):
+        size = min(count, start + block) - start
+        rows = centres[rng.integers(0, 400, size)]
+        rows += rng.standard_normal((size, DIM), dtype=np.float32) * np.float32(0.5 / np.sqrt(DIM))
+        yield rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def uniform_vectors(count: int, seed: int) -> np.ndarray:
+def uniform_blocks(count: int, seed: int, block: int = 50_000) -> Iterator[np.ndarray]:
     rng = np.random.default_rng(seed)
-    out = np.empty((count, DIM), dtype=np.float32)
-    for start in range(0, count, 50_000):
-        stop = min(count, start + 50_000)
-        block = rng.standard_normal((stop - start, DIM), dtype=np.float32)
-        out[start:stop] = block / np.linalg.norm(block, axis=1, keepdims=True)
-    return out
+    for start in range(0, count, block):
+        rows = rng.standard_normal((min(count, start + block) - start, DIM), dtype=np.float32)
+        yield rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def brute_force(vectors: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
-    scores = vectors @ query
-    top = np.argpartition(-scores, k - 1)[:k]
-    return top[np.argsort(-scores[top])]
+def clustered_vectors(count: int, seed: int) -> np.ndarray:
+    """All at once (bench/app.py fills its 44k catalog with these)."""
+    return np.concatenate(list(clustered_blocks(count, seed)))
 
 
-def bench_search(sizes: list[int], queries: int = 30) -> dict[str, float]:
-    from fashion_desktop.catalog.search import ExactIndex
-
-    figures: dict[str, float] = {}
-    for kind, make in (("clustered", clustered_vectors), ("uniform", uniform_vectors)):
-        for size in sizes:
-            held_out = queries // 2  # items of the same distribution that are not in the catalog
-            everything = make(size + held_out, seed=1)
-            vectors, outside = everything[:size], everything[size:]
-            ids = np.arange(size, dtype=np.int64)
-            start = time.perf_counter()
-            index = ExactIndex(ids, vectors).build()
-            build = time.perf_counter() - start
-            rng = np.random.default_rng(2)
-            probes = np.concatenate([vectors[rng.choice(size, queries - len(outside))], outside])
-            tree_times, brute_times = [], []
-            for query in probes:  # interleaved, and every answer checked
-                t0 = time.perf_counter()
-                hits = index.search(query, 10)
-                t1 = time.perf_counter()
-                expected = brute_force(vectors, query, 10)
-                t2 = time.perf_counter()
-                tree_times.append(t1 - t0)
-                brute_times.append(t2 - t1)
-                got = np.array([h.item_id for h in hits])
-                scores = vectors @ query
-                assert np.allclose(np.sort(scores[got]), np.sort(scores[expected]), atol=1e-6), "not exact"
-            tree_ms, brute_ms = 1000 * statistics.median(tree_times), 1000 * statistics.median(brute_times)
-            label = f"{kind}_{size // 1000}k"
-            print(f"\nSearch k=10, {size} {kind} vectors: index {index.mode} mode, built in {build:.1f}s")
-            print(
-                f"  brute force {brute_ms:8.2f} ms   index {tree_ms:8.2f} ms   ratio {tree_ms / brute_ms:5.2f}"
-                "  (all answers exact)"
-            )
-            figures[f"search_{label}_ratio_to_brute"] = tree_ms / brute_ms
-            figures[f"search_{label}_ms"] = tree_ms
-            figures[f"search_{label}_brute_ms"] = brute_ms
-            figures[f"search_{label}_build_s"] = build
-            figures[f"search_{label}_mode_tree"] = float(index.mode == "tree")
-            del vectors, index
-    return figures
+KINDS: dict[str, Callable[[int, int], Iterator[np.ndarray]]] = {
+    "clustered": clustered_blocks,
+    "uniform": uniform_blocks,
+}
 
 
-def bench_store_load(count: int = 44_000) -> dict[str, float]:
-    """Time to load 44k vectors from a catalog store, in a fresh process (cold import, warm page cache)."""
+def build_store(folder: Path, kind: str, size: int) -> np.ndarray:
+    """A catalog store of `size` items with synthetic vectors (written as the indexer writes them), and QUERIES/2
+    held-out vectors of the same distribution. Kept in `folder` for the next run."""
     from fashion_desktop.catalog.scan import ScannedFile
     from fashion_desktop.catalog.store import CatalogStore, IndexResult
 
-    with tempfile.TemporaryDirectory() as tmp:
-        store = CatalogStore(Path(tmp) / "store", Path(tmp), "bench-model", DIM)
-        store.apply_scan([ScannedFile(f"img{i:06}.jpg", 1000 + i, i) for i in range(count)])
-        vectors = uniform_vectors(count, seed=5)
-        for start in range(0, count, 1000):
-            batch = [IndexResult(start + i + 1, f"hash{start + i}", 100, 100, True) for i in range(1000)]
-            store.record_results(batch, vectors[start : start + 1000])
-        store.close()
-        script = (
-            "import time, sys; from pathlib import Path; t=time.perf_counter();"
-            "from fashion_desktop.catalog.store import CatalogStore;"
-            f"s=CatalogStore(Path(r'{tmp}')/'store', Path(r'{tmp}'), 'bench-model', {DIM});"
-            "ids, v = s.load_vectors(); print(time.perf_counter()-t, len(ids))"
+    held_out_file = folder / "held_out.npy"
+    if held_out_file.exists():
+        held_out: np.ndarray = np.load(held_out_file)
+        return held_out
+    shutil.rmtree(folder, ignore_errors=True)
+    started = time.perf_counter()
+    store = CatalogStore(folder / "store", folder, MODEL, DIM)
+    store.apply_scan([ScannedFile(f"img{i:07}.jpg", 1000 + i, i) for i in range(size)])
+    done = 0
+    with store.writing():
+        for block in KINDS[kind](size + QUERIES // 2, 1):
+            kept = block[: max(0, size - done)]
+            held_out = block[len(kept) :]  # the stream's last rows stay out of the catalog
+            for start in range(0, len(kept), 5000):
+                chunk = kept[start : start + 5000]
+                first = done + start
+                results = [IndexResult(first + i + 1, f"h{first + i}", 100, 100, True) for i in range(len(chunk))]
+                store.record_results(results, chunk)
+            done += len(kept)
+    store.close()
+    np.save(held_out_file, held_out)
+    print(f"  (made a {size}-item {kind} store in {time.perf_counter() - started:.0f}s)")
+    return held_out
+
+
+CHILD = """
+import json, sys, time
+t0 = time.perf_counter()
+import numpy as np
+from pathlib import Path
+approach, folder, queries_file = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+sys.path[:0] = [sys.argv[4], sys.argv[5]]
+from fashion_desktop.catalog.store import CatalogStore
+store = CatalogStore(folder / "store", folder, "bench-model", 2048)
+ids, rows = store.load_vector_rows()
+if approach == "previous":
+    import previous_search
+    vectors = np.empty((store.vectors.rows, 2048), dtype=np.float32)  # what the previous load_vectors did: a copy
+    for first, block in store.vectors.blocks(store.vectors.rows):
+        vectors[first : first + len(block)] = block
+    if not np.array_equal(rows, np.arange(len(vectors))):
+        vectors = vectors[rows]
+    index = previous_search.ExactIndex(ids, vectors).build()
+else:
+    from fashion_desktop.catalog.search import ExactIndex
+    cache = store.search_cache_path(store.vectors.file_id)
+    index = ExactIndex(ids, store.vectors, rows=rows, cache=cache).build()
+opened = time.perf_counter() - t0
+def memory():
+    fields = {}
+    for line in open("/proc/self/status"):
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields
+after_open = memory()
+queries = np.load(queries_file)
+times, hits = [], []
+for query in queries:
+    start = time.perf_counter()
+    found = index.search(query, 10)
+    times.append(time.perf_counter() - start)
+    hits.append([[h.item_id, h.score] for h in found])
+print(json.dumps({"open_s": opened, "mode": index.mode, "search_s": times, "hits": hits,
+                  "after_open": after_open, "after_search": memory()}))
+"""
+
+
+def run_child(approach: str, folder: Path, queries: Path, previous_dir: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, approach, str(folder), str(queries), str(REPO), str(previous_dir)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{approach} child failed: {out.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def brute_force(folder: Path, queries: np.ndarray) -> list[np.ndarray]:
+    """The exact top 10 (item ids, scores) of each query, in one pass over the vector file."""
+    from fashion_desktop.catalog.store import CatalogStore
+
+    store = CatalogStore(folder / "store", folder, MODEL, DIM)
+    ids, rows = store.load_vector_rows()
+    scores = np.empty((len(queries), int(rows.max()) + 1), dtype=np.float32)
+    for first, block in store.vectors.blocks(int(rows.max()) + 1):
+        scores[:, first : first + len(block)] = queries @ block.T
+    store.close()
+    per_item = scores[:, rows]
+    return [np.stack([ids[np.argsort(-row)[:10]], np.sort(row)[::-1][:10]]) for row in per_item]
+
+
+def check_exact(name: str, hits: list[list[list[float]]], expected: list[np.ndarray]) -> None:
+    for got, want in zip(hits, expected, strict=True):
+        got_scores = np.array([score for _, score in got])
+        assert np.allclose(got_scores, want[1], atol=1e-5), f"{name}: not exact"
+        assert set(int(i) for i, _ in got) <= set(int(i) for i in want[0]) or np.isclose(
+            got_scores[-1], want[1][-1], atol=1e-5
+        ), f"{name}: other items"
+
+
+def bench_search(sizes: list[int], kinds: list[str], work: Path, previous_up_to: int) -> dict[str, float]:
+    previous = previous_module(work, "search")
+    figures: dict[str, float] = {}
+    for kind in kinds:
+        for size in sizes:
+            label = f"{kind}_{size // 1000}k"
+            folder = work / label
+            print(f"\nSearch index, {size} {kind} vectors")
+            queries_file, expected = prepare_search(folder, kind, size)
+            for cache in folder.glob("store/search-*"):
+                cache.unlink()
+            results = {
+                "first open": run_child("current", folder, queries_file, previous),
+                "this version": run_child("current", folder, queries_file, previous),
+            }
+            if size <= previous_up_to:  # it holds every vector in memory: 8 GiB at a million
+                results["previous"] = run_child("previous", folder, queries_file, previous)
+            for name, result in results.items():
+                check_exact(f"{label} {name}", result["hits"], expected)
+            figures |= report_search(label, results, size)
+    return figures
+
+
+def prepare_search(folder: Path, kind: str, size: int) -> tuple[Path, list[np.ndarray]]:
+    """The store (made once), QUERIES queries (half catalog items, half held out) and their exact answers."""
+    from fashion_desktop.catalog.store import CatalogStore
+
+    held_out = build_store(folder, kind, size)
+    rng = np.random.default_rng(2)
+    store = CatalogStore(folder / "store", folder, MODEL, DIM)
+    _, rows = store.load_vector_rows()
+    members, _ = store.vectors.read(rows[rng.choice(len(rows), QUERIES - len(held_out), replace=False)])
+    store.close()
+    queries_file = folder / "queries.npy"
+    queries = np.concatenate([members, held_out]).astype(np.float32)
+    np.save(queries_file, queries)
+    return queries_file, brute_force(folder, queries)
+
+
+def report_search(label: str, results: dict[str, dict[str, Any]], size: int) -> dict[str, float]:
+    print(f"  {'':26} {'open s':>8} {'search ms':>10} {'VmHWM MiB':>10} {'VmRSS':>8} {'anon':>8} {'file':>8}")
+    for name, result in results.items():
+        memory = result["after_search"]
+        print(
+            f"  {name + ' (' + result['mode'] + ')':26} {result['open_s']:8.2f}"
+            f" {1000 * statistics.median(result['search_s']):10.1f} {memory['VmHWM']:10.0f}"
+            f" {memory['VmRSS']:8.0f} {memory['RssAnon']:8.0f} {memory['RssFile']:8.0f}"
         )
-        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO)
-        seconds, loaded = out.stdout.split()
-    assert int(loaded) == count
-    print(f"\nStore load: {count} vectors in {float(seconds):.2f} s (fresh process, including imports)")
-    per_100k_mib = 100_000 * (DIM * 4 + 32 * 8) / 2**20  # vectors + projected float64 copy in the KD-tree
-    print(f"Memory per 100k items in the search index: {per_100k_mib:.0f} MiB")
-    return {"store_load_44k_s": float(seconds), "index_mib_per_100k": per_100k_mib}
+    now = results["this version"]
+    search_now = statistics.median(now["search_s"])
+    figures = {
+        f"search_{label}_open_s": now["open_s"],
+        f"search_{label}_first_open_s": results["first open"]["open_s"],
+        f"search_{label}_ms": 1000 * search_now,
+        f"search_{label}_p90_ms": 1000 * float(np.quantile(now["search_s"], 0.9)),
+        f"search_{label}_peak_mib": now["after_search"]["VmHWM"],
+        f"search_{label}_rss_mib": now["after_search"]["VmRSS"],
+        f"search_{label}_mode_tree": float(now["mode"] == "tree"),
+    }
+    before = results.get("previous")
+    if before is None:
+        vectors_gib = size * DIM * 4 / 2**30
+        print(f"  previous: not run at this size (the vectors alone, copied into memory: {vectors_gib:.1f} GiB)")
+        return figures
+    search_before = statistics.median(before["search_s"])
+    peak_ratio = now["after_search"]["VmHWM"] / before["after_search"]["VmHWM"]
+    print(
+        f"  this version / previous: open {now['open_s'] / before['open_s']:.2f}, "
+        f"search {search_now / search_before:.2f}, peak memory {peak_ratio:.2f}  (all answers exact)"
+    )
+    return figures | {
+        f"search_{label}_previous_open_s": before["open_s"],
+        f"search_{label}_previous_ms": 1000 * search_before,
+        f"search_{label}_previous_peak_mib": before["after_search"]["VmHWM"],
+        f"search_{label}_peak_ratio": peak_ratio,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", type=Path, default=REPO / "bench" / "models-full")
     parser.add_argument("--sizes", default="44000,200000,1000000")
-    parser.add_argument("--small", type=int, default=400)
-    parser.add_argument("--large", type=int, default=40)
+    parser.add_argument("--kinds", default="clustered,uniform")
+    parser.add_argument("--previous-up-to", type=int, default=200_000, help="largest size to run the previous index at")
+    parser.add_argument("--small", type=int, default=384)
+    parser.add_argument("--large", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=REPO / "bench" / "results" / "index", help="stores kept here")
     parser.add_argument("--skip-indexing", action="store_true")
+    parser.add_argument("--skip-search", action="store_true")
     args = parser.parse_args()
-    figures: dict[str, float] = {}
+    figures: dict[str, float] = {"cpus": float(os.cpu_count() or 0)}
     if not args.skip_indexing:
-        subprocess.run(
-            [
-                sys.executable,
-                str(REPO / "export_models.py"),
-                "--random-weights",
-                "full",
-                "--only",
-                "resnet",
-                "--out",
-                str(args.models),
-            ],
-            check=True,
-        )
-        figures |= bench_indexing(args.models, {"small": args.small, "large": args.large})
-    figures |= bench_store_load()
-    figures |= bench_search([int(s) for s in args.sizes.split(",")])
+        export = [sys.executable, str(REPO / "export_models.py"), "--random-weights", "full", "--only", "resnet"]
+        subprocess.run([*export, "--out", str(args.models)], check=True)
+        figures |= bench_indexing(args.models, {"small": args.small, "large": args.large}, args.rounds, args.work)
+    if not args.skip_search:
+        sizes = [int(size) for size in args.sizes.split(",")]
+        figures |= bench_search(sizes, args.kinds.split(","), args.work, args.previous_up_to)
     closing_line({k: round(v, 4) for k, v in figures.items()})
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import socket
+import urllib.error
+import urllib.request
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from fashion_desktop.models.base import PREPROCESS_FILE
 from fashion_desktop.models.captioner import Captioner
@@ -36,12 +36,20 @@ class HubUnreachableError(ExportError):
     """The Hugging Face hub could not be reached and the weights are not cached."""
 
 
+def hub_endpoint() -> str:
+    """The hub the download would use: huggingface_hub reads HF_ENDPOINT too."""
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
 def hub_reachable(timeout: float = 5.0) -> bool:
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    """Whether the hub answers HTTP (any status: it is there), through the proxy settings a download would use."""
+    request = urllib.request.Request(hub_endpoint() + "/", method="HEAD")
     try:
-        with socket.create_connection((endpoint.hostname or "", endpoint.port or 443), timeout=timeout):
+        with urllib.request.urlopen(request, timeout=timeout):
             return True
-    except OSError:
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):  # URLError, timeouts, refused connections, a malformed endpoint
         return False
 
 

@@ -55,7 +55,7 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 
 def vectors_by_path(catalog: Catalog) -> dict[str, np.ndarray]:
-    ids, vectors = catalog.store.load_vectors()
+    ids, vectors = catalog.store.load_vectors_for(sorted(catalog.store.indexed_ids()))
     items = catalog.store.items(list(ids))
     return {items[int(i)].path: v for i, v in zip(ids, vectors, strict=True)}
 
@@ -190,7 +190,7 @@ def test_kill_during_indexing_then_resume(
     assert report.scan.unchanged == 240 and report.embedded < 240 - 11
     assert resumed.status()["indexed"] == 240
     again = open_catalog(root)
-    ids, vectors = again.store.load_vectors()
+    ids, vectors = again.store.load_vectors_for(sorted(again.store.indexed_ids()))
     direct = embedder.embed([root / item.path for item in again.store.items(list(ids)).values()])
     np.testing.assert_allclose(vectors, direct, atol=1e-5)
 

@@ -287,6 +287,8 @@ def index_command(args: argparse.Namespace, paths: AppPaths) -> int:
             f"in {report.seconds:.1f}s",
             stdout=True,
         )
+        if report.damaged:
+            say(f"  {report.damaged} items whose stored vector was missing or damaged were embedded again", stdout=True)
         for path, reason in report.failed:
             say(f"  skipped {path}: {reason}", stdout=True)
         if args.captions and not control.cancelled:
@@ -348,6 +350,12 @@ def search_command(args: argparse.Namespace, paths: AppPaths) -> int:
         say(f"fashion-desktop: query image unreadable: {exc}")
         return EXIT_PARTIAL
     log.info("query from command line: %d images, %d results", len(args.images), len(results))
+    damaged = len(catalog.search_index().damaged)
+    if damaged:
+        say(
+            f"fashion-desktop: {damaged} items were left out: their stored vectors are damaged; "
+            "`fashion-desktop index` embeds them again"
+        )
     captions: dict[int, str] = {}
     if args.captions and results:
         captions = catalog.captions_for([r.item_id for r in results], make_captioner(paths, args.threads))

@@ -47,6 +47,7 @@ class Catalog:
         self._index: ExactIndex | None = None
         self._index_lock = threading.Lock()
         self._data_version = -1  # the store's PRAGMA data_version when the search index was last brought up to date
+        self._damage_noted = 0  # damaged vectors the search index had found when the store was last told
         self.caption_model: str | None = None  # model id of the captioner in use, keys the caption cache
         self._library: Library | None = None
         self._library_stamp: tuple[int, int] = (-1, -1)
@@ -86,7 +87,9 @@ class Catalog:
             report = Indexer(self.store, self.embedder, batch_size=batch_size).run(control, on_progress)
             report.styles = styles
             self.store.refresh_text(self.store.ids_missing_text(), self.caption_model or "")
-        self._index = None  # rebuilt from the store on next search
+        self._index = None
+        if not report.cancelled:
+            self.search_index()  # its tree is cached beside the vectors now, in the background, not at the first search
         return report
 
     def import_styles(self) -> StylesReport | None:
@@ -123,8 +126,10 @@ class Catalog:
         with self._index_lock:
             if self._index is None:
                 self._data_version = self.store.data_version()
-                ids, vectors = self.store.load_vectors()
-                self._index = ExactIndex(ids, vectors).build()
+                ids, rows = self.store.load_vector_rows()
+                vectors = self.store.vectors  # the file of that snapshot, read row by row (nothing is loaded whole)
+                cache = self.store.search_cache_path(vectors.file_id) if vectors.file_id else None
+                self._index = ExactIndex(ids, vectors, rows=rows, cache=cache).build()
             return self._index
 
     def refresh_search_index(self, rebuild_when_stale: float = 0.3) -> None:
@@ -137,6 +142,10 @@ class Catalog:
         if version == self._data_version:
             return
         self._data_version = version
+        if self.store.vector_file_id() != self._index.file_id:  # compacted or migrated: rows renumbered
+            self._index = None
+            self.search_index()
+            return
         current, members = self.store.indexed_ids(), self._index.member_ids()
         self._index.remove(members - current)
         ids, vectors = self.store.load_vectors_for(sorted(current - members))
@@ -175,10 +184,10 @@ class Catalog:
         text_ids = self.store.text_matches(query.text) if query.text.strip() else None
         allowed = self.library().allowed(query.filter_values(), text_ids)
         combined = combine_queries(np.concatenate(parts))
-        if not query.collapse_duplicates:
-            return self._results_for(index.search(combined, query.k, allowed=allowed, exclude=exclude))
-        hits = index.search(combined, query.k * 4 + 50, allowed=allowed, exclude=exclude)
-        return self._collapsed(hits, query.k)
+        wanted = query.k * 4 + 50 if query.collapse_duplicates else query.k
+        hits = index.search(combined, wanted, allowed=allowed, exclude=exclude)
+        self._note_damage(index)
+        return self._collapsed(hits, query.k) if query.collapse_duplicates else self._results_for(hits)
 
     def _collapsed(self, hits: Sequence[SearchHit], k: int) -> list[SearchResult]:
         """The best `k` hits that are not near-duplicates of a better one, each with the ids folded into it."""
@@ -211,8 +220,17 @@ class Catalog:
         query = combine_queries(queries)
         if not np.all(np.isfinite(query)):
             raise ValueError("the image model could not describe this query image (it gave invalid numbers)")
-        hits = self.search_index().search(query, k, allowed=allowed, exclude=exclude)
-        return self._results_for(_finite(hits))
+        index = self.search_index()
+        hits = index.search(query, k, allowed=allowed, exclude=exclude)
+        self._note_damage(index)
+        return self._results_for(hits)
+
+    def _note_damage(self, index: ExactIndex) -> None:
+        """Damaged vectors a search found were left out of its answer; the store hears of them once, so the next
+        indexing checks every row and embeds those items again."""
+        if len(index.damaged) > self._damage_noted:
+            self._damage_noted = len(index.damaged)
+            self.store.note_vector_damage()
 
     def search_images(
         self,
@@ -368,14 +386,6 @@ class Catalog:
     def skipped_files(self) -> list[tuple[str, str]]:
         """Every file the catalog could not index, with the reason, whichever run found it."""
         return [(item.path, item.error or "unreadable") for item in self.store.items_with_status("error")]
-
-
-def _finite(hits: Sequence[SearchHit]) -> list[SearchHit]:
-    """Hits with a real score: a damaged vector (NaN or infinite) must not reach the stylist or the JSON output."""
-    good = [hit for hit in hits if np.isfinite(hit.score)]
-    if len(good) < len(hits):
-        log.warning("%d results left out: their stored vectors are damaged (index again)", len(hits) - len(good))
-    return good
 
 
 def _caption_each_readable(captioner: Captioner, items: Sequence[tuple[Item, Path]]) -> list[tuple[Item, str]]:

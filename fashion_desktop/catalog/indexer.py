@@ -21,6 +21,7 @@ import fashion_desktop
 from fashion_desktop.catalog.scan import ScanReport, content_hash_of, scan
 from fashion_desktop.catalog.store import CatalogStore, IndexResult, Item, ScanDiff
 from fashion_desktop.catalog.styles import StylesReport
+from fashion_desktop.catalog.vectors import sound_rows
 from fashion_desktop.imaging import ImageDecodeError, UnreadableFileError, decode, open_regular_file
 from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.models.preprocess import PreprocessConfig, preprocess
@@ -47,6 +48,7 @@ class IndexReport:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)  # about the catalog as a whole, for the stylist
     styles: StylesReport | None = None  # the styles.csv import, when there was one this run
+    damaged: int = 0  # items whose stored vector was missing or damaged, hence embedded again
 
 
 class IndexControl:
@@ -99,8 +101,10 @@ class Indexer:
         control: IndexControl | None = None,
         on_progress: Callable[[IndexProgress], None] | None = None,
     ) -> IndexReport:
-        with self.store.writing():
-            return self._run(control or IndexControl(), on_progress)
+        with self.store.writing() as damaged:
+            report = self._run(control or IndexControl(), on_progress)
+            report.damaged = damaged
+            return report
 
     def _run(self, control: IndexControl, on_progress: Callable[[IndexProgress], None] | None) -> IndexReport:
         started = time.monotonic()
@@ -110,18 +114,38 @@ class Indexer:
         self.store.retry_failures(failure_context(self.store.model_id, self.embedder.preprocess_config))
         pending = self.store.items_with_status("pending")
         log.info("indexing %s: %s, %d files to read", self.store.root, report.scan, len(pending))
-        known = self.store.known_hashes()
+        known = self.store.known_hashes()  # contents with a stored vector, or with one on its way
+        invalid: set[str] = set()  # contents the model gave no usable vector for
         meter = _RateMeter(len(pending))
-        with ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool:
+
+        def commit(embedding: _Embedding) -> None:
+            self._commit(embedding, invalid, report)
+            meter.advance(len(embedding.batch))
+            if on_progress is not None:
+                on_progress(meter.progress(len(report.failed)))
+
+        # The model works on one batch while this thread commits the one before and the decode threads prepare the
+        # next two, so the model runs back to back; pause and cancel act between batches (a cancelled run drops
+        # the batch still in the model, uncommitted).
+        with (
+            ThreadPoolExecutor(self.decode_threads, thread_name_prefix="decode") as pool,
+            ThreadPoolExecutor(1, thread_name_prefix="embed") as model,
+        ):
+            in_flight: _Embedding | None = None
             for batch in _prefetched(pool, pending, self.batch_size, lambda item: self._prepare(item, known)):
                 control.wait_while_paused()
                 if control.cancelled:
                     report.cancelled = True
                     break
-                self._commit(batch, known, report)
-                meter.advance(len(batch))
-                if on_progress is not None:
-                    on_progress(meter.progress(len(report.failed)))
+                started_now = self._embed(model, batch, known)
+                if in_flight is not None:
+                    commit(in_flight)
+                in_flight = started_now
+            if in_flight is not None and not report.cancelled:
+                control.wait_while_paused()
+                report.cancelled = control.cancelled
+                if not report.cancelled:
+                    commit(in_flight)
         if not report.cancelled:
             self.store.collect_garbage()
             if self.store.garbage_rows() > max(1000, len(known) // 2):
@@ -185,32 +209,55 @@ class Indexer:
         width, height = decoded.size
         return _Prepared(item, IndexResult(item.id, digest, width=width, height=height), pixels)
 
-    def _commit(self, batch: Sequence[_Prepared], known: set[str], report: IndexReport) -> None:
+    def _embed(self, model: ThreadPoolExecutor, batch: list[_Prepared], known: set[str]) -> _Embedding:
+        """Start the model on the contents of this batch that have no vector yet (one each: duplicates share it)."""
         fresh: dict[str, np.ndarray] = {}
-        for prepared in batch:  # duplicates inside one batch share one vector
+        for prepared in batch:
             digest = prepared.result.content_hash
             if prepared.pixels is not None and digest is not None and digest not in known and digest not in fresh:
                 fresh[digest] = prepared.pixels
-        if fresh:
-            vectors = self.embedder.embed_pixels(np.stack(list(fresh.values())))
-        else:
+        known.update(fresh)  # later batches reuse the rows this one commits
+        if not fresh:
+            return _Embedding(batch, [], None)
+        return _Embedding(batch, list(fresh), model.submit(self.embedder.embed_pixels, np.stack(list(fresh.values()))))
+
+    def _commit(self, embedding: _Embedding, invalid: set[str], report: IndexReport) -> None:
+        """Wait for the batch's vectors and commit it: vectors first (durably), then the rows that reference them.
+        A vector that is not finite and of unit length is not stored: its files are skipped with a reason."""
+        if embedding.vectors is None:
             vectors = np.zeros((0, self.store.dimension), dtype=np.float32)
+        else:
+            vectors = embedding.vectors.result()
+        sound = sound_rows(vectors)
+        invalid.update(digest for digest, ok in zip(embedding.fresh, sound, strict=True) if not ok)
+        fresh = {digest for digest, ok in zip(embedding.fresh, sound, strict=True) if ok}
         results = []
-        assigned: set[str] = set()  # fresh hashes whose row is already claimed by an earlier result
-        for prepared in batch:
+        assigned: set[str] = set()  # fresh contents whose row is already claimed by an earlier result
+        for prepared in embedding.batch:
             result = prepared.result
+            if result.error is None and result.content_hash in invalid:
+                result = replace(result, error="the image model gave no usable vector for it (not finite)")
             if result.error is not None:
                 report.failed.append((prepared.item.path, result.error))
             elif result.content_hash in fresh:
                 report.embedded += 1
             else:
                 report.reused += 1
-            needs = result.content_hash in fresh and result.content_hash not in assigned
+            needs = result.error is None and result.content_hash in fresh and result.content_hash not in assigned
             if needs and result.content_hash is not None:
                 assigned.add(result.content_hash)
             results.append(replace(result, needs_vector=needs))
-        self.store.record_results(results, vectors)
-        known.update(fresh)
+        self.store.record_results(results, vectors[sound])
+
+
+@dataclass(frozen=True)
+class _Embedding:
+    """A batch on its way: its prepared files, the contents the model is embedding for it (in row order), and the
+    model's future (None when every content already had a vector)."""
+
+    batch: list[_Prepared]
+    fresh: list[str]
+    vectors: Future[np.ndarray] | None
 
 
 def failure_context(model_id: str, config: PreprocessConfig) -> str:

@@ -1,16 +1,18 @@
-"""The catalog store: SQLite (WAL) for items, captions and metadata; an append-only float32 file for vectors.
+"""The catalog store: SQLite (WAL) for items, captions and metadata; a vector file (`vectors.py`) for vectors.
 
 Lives in the data directory, never in the catalog folder. Vectors are appended and fsynced before the SQLite
-transaction that references them commits, so after a crash the database never points past the file; unreferenced
-tail rows are cut on open. An old schema, another model's vectors, or a damaged database are set aside and
-rebuilt rather than crashed on; a store that is only unavailable (disk full, I/O error, locked, unreadable) is
-reported and left alone. On a read-only data folder the store opens read-only: searching works, indexing says
-why it cannot. No pickle anywhere.
+transaction that references them commits (with the vector file's id and its committed length), so after a crash
+the database never points past the file; the uncommitted tail is cut, under the write lock, before the next
+indexing, which also re-embeds any vector found missing or damaged. An old schema, another model's vectors, or a
+damaged database are set aside and rebuilt rather than crashed on; a store that is only unavailable (disk full, I/O
+error, locked, unreadable) is reported and left alone. On a read-only data folder the store opens read-only:
+searching works, indexing says why it cannot. No pickle anywhere.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import os
 import re
@@ -28,6 +30,7 @@ import numpy as np
 from fashion_desktop.catalog.fields import COLUMNS, NAME
 from fashion_desktop.catalog.locks import LockBusyError, file_lock
 from fashion_desktop.catalog.scan import ScannedFile
+from fashion_desktop.catalog.vectors import LEGACY_NAME, NAME_PATTERN, VectorFile, sound_rows, vector_file_path
 
 log = logging.getLogger("fashion_desktop.catalog.store")
 
@@ -35,7 +38,20 @@ SCHEMA_VERSION = 1
 DB_FILE = "catalog.sqlite"
 OPEN_LOCK = "open.lock"
 WRITE_LOCK = "write.lock"
-VECTORS_FILE = "vectors.f32"
+VECTORS_FILE = LEGACY_NAME  # the headerless vector file of earlier versions (migrated by the next indexing)
+VECTOR_FILE_KEY = "vector_file"  # meta: id of the vector file the committed rows are in
+VECTOR_ROWS_KEY = "vector_rows"  # meta: how many rows of it committed transactions wrote
+VECTOR_CHECKED_KEY = "vector_checked"  # meta: the vector file (name, size, mtime) when its rows were last all good
+SEARCH_CACHES = "search-*"  # caches derived from vector file * (search-<id>.tree, search-<id>.rows)
+GENERATION_KEY = "index_generation"  # meta: bumped (by triggers) by any change to which item uses which row
+GENERATION_EVENTS = (
+    ("items", "INSERT"),
+    ("items", "DELETE"),
+    ("items", "UPDATE OF status, content_hash"),
+    ("vectors", "INSERT"),
+    ("vectors", "DELETE"),
+    ("vectors", "UPDATE OF row, content_hash"),
+)
 SQL_CHUNK = 500  # ids per `IN (…)`: well under SQLite's bound-parameter limit
 OPEN_ATTEMPTS = 3  # an unavailable store (I/O error, locked, cannot open) is tried again this often, then reported
 
@@ -145,27 +161,30 @@ class CatalogStore:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the catalog store in {folder}: {exc}") from exc
-        self._vectors_path = folder / VECTORS_FILE
         self._writers = 0  # depth of nested writing() blocks in this store
+        self._damaged = 0  # items the outermost writing() found without a sound vector (pending again)
         self.read_only: str | None = None if _writable(folder) else f"the data folder {folder} is read-only"
         if self.read_only:
             self.db = self._open_read_only()
-            return
-        try:
-            with file_lock(folder / OPEN_LOCK):  # one opener at a time may create or rebuild the store
-                self.db = self._open_with_retries()
-                self._upgrade_text_index_or_close()
-        except (StoreError, OSError) as exc:
-            self.db = self._open_read_only_instead(exc)
+        else:
+            try:
+                with file_lock(folder / OPEN_LOCK):  # one opener at a time may create or rebuild the store
+                    self.db = self._open_with_retries()
+                    self._upgrade_text_index_or_close()
+            except (StoreError, OSError) as exc:
+                self.db = self._open_read_only_instead(exc)
+        self.vectors = VectorFile(vector_file_path(folder, self._vector_state()[0]), dimension, model_id)
+        self._count_generations()
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
-        """Held by the one indexer allowed at a time; it alone appends, repairs and compacts vectors. Nested use
-        in one store (the catalog importing styles, then indexing) holds it once."""
+    def writing(self) -> Iterator[int]:
+        """Held by the one indexer allowed at a time; it alone appends, repairs and compacts vectors. Yields how
+        many items lost their vector to damage found on the way in (they are pending again). Nested use in one
+        store (the catalog importing styles, then indexing) holds it once and yields the same count."""
         if self._writers:
             self._writers += 1
             try:
-                yield
+                yield self._damaged
             finally:
                 self._writers -= 1
             return
@@ -175,8 +194,8 @@ class CatalogStore:
             with file_lock(self.folder / WRITE_LOCK, blocking=False):
                 self._writers = 1
                 try:
-                    self._repair_vector_file()
-                    yield
+                    self._damaged = self._repair_vector_file()
+                    yield self._damaged
                 finally:
                     self._writers = 0
         except LockBusyError:
@@ -224,7 +243,7 @@ class CatalogStore:
             return db
         if reason == "new store" and db is not None:
             log.info("creating catalog store %s", self.folder)
-            self._vectors_path.unlink(missing_ok=True)  # left by a store whose database was deleted
+            (self.folder / VECTORS_FILE).unlink(missing_ok=True)  # left by a store whose database was deleted
         else:
             log.warning("setting catalog store %s aside and starting afresh: %s", self.folder, reason)
             if db is not None:
@@ -327,25 +346,10 @@ class CatalogStore:
                 else:
                     path.unlink()
 
-    def _repair_vector_file(self) -> None:
-        """Cut rows appended by a batch whose transaction never committed (only under the write lock: a
-        running indexer's uncommitted rows must not be cut)."""
-        referenced = self.db.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM vectors").fetchone()[0]
-        row_bytes = 4 * self.dimension
-        size = self._vectors_path.stat().st_size if self._vectors_path.exists() else 0
-        if size < referenced * row_bytes:
-            log.error("vector file shorter than the database says; rebuilding vectors")
-            with self.transaction():
-                self.db.execute("DELETE FROM vectors")
-                self.db.execute("UPDATE items SET status='pending' WHERE status='ok'")
-            referenced = 0
-        if size != referenced * row_bytes:
-            with self._vectors_path.open("ab") as handle:
-                handle.truncate(referenced * row_bytes)
-
     def close(self) -> None:
         if "boards" in self.__dict__:  # opened on first use (see the boards section)
             self.boards.close()
+        self.vectors.close()
         self.db.close()
 
     @contextmanager
@@ -453,7 +457,9 @@ class CatalogStore:
 
     def record_results(self, results: Sequence[IndexResult], vectors: np.ndarray) -> None:
         """Commit one batch: vectors first (durably), then the rows that reference them."""
+        before = self._signature()
         rows = self.append_vectors(vectors) if len(vectors) else []
+        after = self._signature()
         fresh = iter(rows)
         with self.transaction():
             for result in results:
@@ -472,6 +478,10 @@ class CatalogStore:
                     "UPDATE items SET status='ok', error=NULL, content_hash=?, width=?, height=? WHERE id=?",
                     (result.content_hash, result.width, result.height, result.item_id),
                 )
+            if rows:
+                self._set_vector_state(self.vectors.file_id, rows[-1] + 1)
+                # Still known good if it was just before this append (nobody else touched it in between).
+                self.db.execute("UPDATE meta SET value=? WHERE key=? AND value=?", (after, VECTOR_CHECKED_KEY, before))
 
     def collect_garbage(self) -> int:
         """Forget vectors no item refers to any more (their rows are reclaimed by compact_vectors)."""
@@ -486,44 +496,75 @@ class CatalogStore:
         return {str(r[0]) for r in self.db.execute("SELECT content_hash FROM vectors")}
 
     def append_vectors(self, vectors: np.ndarray) -> list[int]:
-        """Append rows durably (fsync) and return their row numbers; the caller then commits references."""
-        if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
-            raise ValueError(f"expected [N, {self.dimension}] vectors, got {vectors.shape}")
-        data = np.ascontiguousarray(vectors, dtype="<f4")
-        with self._vectors_path.open("ab") as handle:
-            first = handle.tell() // (4 * self.dimension)
-            handle.write(data.tobytes())
-            handle.flush()
-            os.fsync(handle.fileno())
-        return list(range(first, first + len(data)))
+        """Append rows durably (fsync) and return their row numbers; the caller then commits the references to them
+        together with the file's new committed length (record_results)."""
+        if not sound_rows(vectors).all():
+            raise ValueError("refusing to store vectors that are not finite unit vectors")
+        file_id, committed = self._vector_state()
+        target = self._follow(file_id)
+        if target.layout == "missing" and committed == 0:
+            target = self.vectors = VectorFile.create(self.folder, self.dimension, self.model_id)
+        return list(target.append(vectors, committed))
 
-    def load_vectors(self) -> tuple[np.ndarray, np.ndarray]:
-        """(item ids, [N, D] float32 vectors) of every indexed item, in item-id order."""
-        rows = self.db.execute(
-            "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
-            "WHERE items.status='ok' ORDER BY items.id"
-        ).fetchall()
-        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        if not rows or not self._vectors_path.exists():
-            return ids[:0], np.zeros((0, self.dimension), dtype=np.float32)
-        matrix = np.memmap(self._vectors_path, dtype="<f4", mode="r").reshape(-1, self.dimension)
-        positions = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        if np.all(np.diff(positions) == 1) and positions[0] == 0 and len(positions) == len(matrix):
-            return ids, np.array(matrix, dtype=np.float32)
-        return ids, np.asarray(matrix[positions], dtype=np.float32)
+    def load_vector_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(item ids, rows in `self.vectors`) of every indexed item, in item-id order, from one snapshot. Nothing
+        is read from the vector file: the search index reads the rows it needs. The answer is kept beside the
+        vector file for as long as the database's generation says it holds (the query takes seconds at a million)."""
+        with self._snapshot():
+            file_id, _ = self._vector_state()
+            row = self.db.execute("SELECT value FROM meta WHERE key=?", (GENERATION_KEY,)).fetchone()
+            generation = int(row[0]) if row is not None else None
+            cache = self._search_cache(file_id, "rows")
+            pairs = _cached_pairs(cache, generation)
+            if pairs is None:
+                cursor = self.db.cursor()
+                cursor.row_factory = None  # plain tuples
+                cursor.execute(
+                    "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
+                    "WHERE items.status='ok' ORDER BY items.id"
+                )
+                pairs = np.fromiter(itertools.chain.from_iterable(cursor), dtype=np.int64).reshape(-1, 2).T
+                if generation is not None:
+                    _save_pairs(cache, generation, pairs)
+        self._follow(file_id)
+        return pairs[0].copy(), pairs[1].copy()
+
+    def _count_generations(self) -> None:
+        """Triggers that bump the generation whenever which item uses which row may have changed (made once per
+        store; a read-only store goes without, and without the cache that relies on them)."""
+        if self.read_only:
+            return
+        names = [f"index_generation_{number}" for number in range(len(GENERATION_EVENTS))]
+        marks = ",".join("?" * len(names))
+        present = self.db.execute(
+            f"SELECT COUNT(*) FROM sqlite_master WHERE type='trigger' AND name IN ({marks})", names
+        )
+        if present.fetchone()[0] == len(names):
+            return
+        bump = f"UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = '{GENERATION_KEY}'"
+        try:
+            with self.transaction():
+                self.db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES (?, '0')", (GENERATION_KEY,))
+                for name, (table, event) in zip(names, GENERATION_EVENTS, strict=True):
+                    self.db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table} BEGIN {bump}; END")
+        except sqlite3.Error as exc:
+            log.info("no search caches for %s: %s", self.folder, exc)
 
     def load_vectors_for(self, item_ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        """(item ids, vectors) for just these items (those that are indexed)."""
-        if not item_ids or not self._vectors_path.exists():
-            return np.zeros(0, dtype=np.int64), np.zeros((0, self.dimension), dtype=np.float32)
-        matrix = np.memmap(self._vectors_path, dtype="<f4", mode="r").reshape(-1, self.dimension)
+        """(item ids, [n, D] float32 vectors) of those of these items that are indexed and whose vector is intact;
+        damaged vectors are left out and logged (the next indexing makes them again)."""
         query = (
             "SELECT items.id, vectors.row FROM items JOIN vectors USING (content_hash) "
             "WHERE items.status='ok' AND items.id IN ({})"
         )
-        found = [(int(r[0]), int(r[1])) for r in self._rows_where_in(query, map(int, item_ids))]
-        ids = np.array([f[0] for f in found], dtype=np.int64)
-        return ids, np.asarray(matrix[[f[1] for f in found]], dtype=np.float32).reshape(len(found), self.dimension)
+        with self._snapshot():
+            file_id, _ = self._vector_state()
+            found = [(int(r[0]), int(r[1])) for r in self._rows_where_in(query, map(int, item_ids))]
+        vectors, intact = self._follow(file_id).read([row for _, row in found])
+        if not intact.all():
+            log.warning("%d stored vectors are damaged: left out until the next indexing", int((~intact).sum()))
+        ids = np.array([item for item, _ in found], dtype=np.int64)
+        return ids[intact], vectors[intact]
 
     def indexed_ids(self) -> set[int]:
         query = "SELECT items.id FROM items JOIN vectors USING (content_hash) WHERE items.status='ok'"
@@ -539,26 +580,175 @@ class CatalogStore:
         return int(self.db.execute("PRAGMA data_version").fetchone()[0])
 
     def garbage_rows(self) -> int:
+        """Rows of the vector file no item refers to any more (reclaimed by compact_vectors)."""
+        file_id, committed = self._vector_state()
         referenced = self.db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
-        total = (self._vectors_path.stat().st_size // (4 * self.dimension)) if self._vectors_path.exists() else 0
-        return int(total - referenced)
+        return int(max(committed, self._follow(file_id).rows) - referenced)
 
     def compact_vectors(self) -> None:
-        """Rewrite the vector file without unreferenced rows (atomically: new file, then swap and commit)."""
+        """Rewrite the vector file without unreferenced rows: a new file, which the transaction renumbering the rows
+        makes the current one; the old file is removed after (or, after a crash, by the next indexing)."""
         rows = self.db.execute("SELECT content_hash, row FROM vectors ORDER BY row").fetchall()
-        old = np.memmap(self._vectors_path, dtype="<f4", mode="r").reshape(-1, self.dimension)
-        fresh = self._vectors_path.with_suffix(".compact")
-        with fresh.open("wb") as handle:
-            handle.write(np.ascontiguousarray(old[[r[1] for r in rows]]).tobytes())
-            handle.flush()
-            os.fsync(handle.fileno())
-        del old
+        fresh = self.vectors.rewrite(np.array([r[1] for r in rows], dtype=np.int64))
+        try:
+            with self.transaction():
+                self.db.execute("UPDATE vectors SET row = -row - 1")
+                self.db.executemany(
+                    "UPDATE vectors SET row=? WHERE content_hash=?", [(i, r[0]) for i, r in enumerate(rows)]
+                )
+                self._set_vector_state(fresh.file_id, len(rows))
+        except BaseException:
+            fresh.delete()
+            raise
+        old, self.vectors = self.vectors, fresh
+        old.delete()
+
+    # -- vectors ------------------------------------------------------------------------------------------
+    def _vector_state(self) -> tuple[str | None, int]:
+        """(id of the vector file the committed rows are in, how many rows of it were committed)."""
+        meta = dict(
+            self.db.execute(
+                "SELECT key, value FROM meta WHERE key IN (?, ?)", (VECTOR_FILE_KEY, VECTOR_ROWS_KEY)
+            ).fetchall()
+        )
+        if VECTOR_ROWS_KEY in meta:
+            return meta.get(VECTOR_FILE_KEY) or None, int(meta[VECTOR_ROWS_KEY])
+        # A store of an earlier version: a headerless file, as long as the rows referenced
+        return None, int(self.db.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM vectors").fetchone()[0])
+
+    def _set_vector_state(self, file_id: str | None, rows: int) -> None:
+        """Inside the transaction that makes these rows (of that file) the committed ones."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+            [(VECTOR_FILE_KEY, file_id or ""), (VECTOR_ROWS_KEY, str(rows))],
+        )
+
+    def _follow(self, file_id: str | None) -> VectorFile:
+        """The vector file a snapshot of the database refers to. A file an older snapshot referred to is left open
+        for whoever still reads it (a search index built from it) and closes when they let go of it."""
+        path = vector_file_path(self.folder, file_id)
+        if self.vectors.path != path:
+            self.vectors = VectorFile(path, self.dimension, self.model_id)
+        return self.vectors
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Several reads that see one committed state (a WAL read transaction)."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.db.execute("COMMIT")
+
+    def _signature(self) -> str:
+        """The vector file as the file system sees it: any write by anyone changes it."""
+        try:
+            info = os.stat(self.vectors.path)
+        except FileNotFoundError:
+            return ""
+        return f"{self.vectors.path.name}:{info.st_size}:{info.st_mtime_ns}"
+
+    def note_vector_damage(self) -> None:
+        """A reader found a damaged row: the next indexing checks every row (and embeds the damaged ones again)
+        even if the file looks untouched. A read-only data folder just goes without."""
+        try:
+            with self.transaction():
+                self.db.execute("UPDATE meta SET value='' WHERE key=?", (VECTOR_CHECKED_KEY,))
+        except sqlite3.Error as exc:
+            log.info("could not note vector damage for the next indexing: %s", exc)
+
+    def vector_file_id(self) -> str | None:
+        """Id of the vector file of the latest commit: a search index built on another one must be rebuilt."""
+        return self._vector_state()[0]
+
+    def search_cache_path(self, file_id: str) -> Path:
+        """Where the search index may keep what it derived from vector file `file_id` (projection and tree)."""
+        return self._search_cache(file_id, "tree")
+
+    def _search_cache(self, file_id: str | None, kind: str) -> Path:
+        return self.folder / f"{SEARCH_CACHES.replace('*', file_id or 'none')}.{kind}"
+
+    def _repair_vector_file(self) -> int:
+        """Under the write lock, before indexing: make the vector file and the database agree. Cuts the uncommitted
+        tail, migrates a headerless file, removes files nothing refers to, and forgets the rows that are missing or
+        damaged so that indexing re-embeds exactly those items. Returns how many items that is."""
+        file_id, committed = self._vector_state()
+        vectors = self._follow(file_id)
+        if vectors.layout == "unusable" or (file_id is not None and vectors.layout == "missing"):
+            problem = vectors.problem or f"{vectors.path} is missing"
+            log.warning("%s; its %d vectors will be made again", problem, committed)
+            lost = list(range(committed))
+            with self.transaction():
+                self._set_vector_state(None, 0)
+            vectors.delete()
+            self.vectors = VectorFile(vector_file_path(self.folder, None), self.dimension, self.model_id)
+        elif vectors.layout == "legacy":
+            started = time.monotonic()
+            fresh = vectors.rewrite(np.arange(committed))
+            with self.transaction():
+                self._set_vector_state(fresh.file_id, committed)
+            vectors.delete()
+            self.vectors = fresh
+            lost = fresh.verify(committed)
+            seconds = time.monotonic() - started
+            log.info("vector file migrated to %s (%d rows, %.1fs)", fresh.path.name, committed, seconds)
+        else:
+            checked = self.db.execute("SELECT value FROM meta WHERE key=?", (VECTOR_CHECKED_KEY,)).fetchone()
+            if checked is not None and checked[0] == self._signature() and vectors.rows >= committed:
+                lost = []  # untouched since every row was last found good (by the last run, or as it wrote them)
+            else:
+                lost = vectors.verify(committed)
+            present = min(committed, vectors.rows)
+            vectors.cut(present)  # the uncommitted tail, or a torn record after the last whole row
+            if present < committed:  # the file was cut short: the next rows go where it ends now
+                with self.transaction():
+                    self._set_vector_state(file_id, present)
+        self._remove_unreferenced_files()
+        forgotten = self._forget_rows(lost)
         with self.transaction():
-            self.db.execute("UPDATE vectors SET row = -row - 1")
-            self.db.executemany(
-                "UPDATE vectors SET row=? WHERE content_hash=?", [(i, r[0]) for i, r in enumerate(rows)]
+            self.db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (VECTOR_CHECKED_KEY, self._signature())
             )
-            os.replace(fresh, self._vectors_path)
+        if lost:
+            log.warning(
+                "%d stored vectors in %s are missing or damaged (%d items): they are embedded again",
+                len(lost),
+                self.vectors.path,
+                forgotten,
+            )
+        return forgotten
+
+    def _forget_rows(self, rows: Sequence[int]) -> int:
+        """Drop the references to these rows; the items that used them are pending again. Returns how many."""
+        if not rows:
+            return 0
+        hashes = [str(r[0]) for r in self._rows_where_in("SELECT content_hash FROM vectors WHERE row IN ({})", rows)]
+        pending = 0
+        with self.transaction():
+            for start in range(0, len(hashes), SQL_CHUNK):
+                chunk = hashes[start : start + SQL_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                self.db.execute(f"DELETE FROM vectors WHERE content_hash IN ({marks})", chunk)
+                cursor = self.db.execute(
+                    f"UPDATE items SET status='pending' WHERE status='ok' AND content_hash IN ({marks})", chunk
+                )
+                pending += int(cursor.rowcount)
+        return pending
+
+    def _remove_unreferenced_files(self) -> None:
+        """Vector files a crash left behind (a compaction or migration that never committed, or one that did and
+        could not remove the old file yet), and search caches made for files no longer in use."""
+        current = {self._search_cache(self.vectors.file_id, kind) for kind in ("tree", "rows")}
+        keep = {self.vectors.path, *current}
+        stale = [*self.folder.glob(NAME_PATTERN), *self.folder.glob(SEARCH_CACHES)]
+        if self.vectors.layout != "legacy":
+            stale.append(self.folder / LEGACY_NAME)
+        for path in stale:
+            if path not in keep:
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError as exc:  # still open in another window on Windows: next time
+                    log.info("could not remove %s yet: %s", path, exc)
 
     # -- captions and text ----------------------------------------------------------------------------------
     def caption(self, content_hash: str, model: str) -> str | None:
@@ -817,6 +1007,32 @@ def _writable(folder: Path) -> bool:
     """False on a read-only data folder (a read-only mount refuses even root, unlike file modes)."""
     database = folder / DB_FILE
     return os.access(folder, os.W_OK) and (not database.exists() or os.access(database, os.W_OK))
+
+
+def _cached_pairs(cache: Path, generation: int | None) -> np.ndarray | None:
+    """The [2, n] (item ids, rows) saved for this generation, if that is what the cache holds."""
+    if generation is None:
+        return None
+    try:
+        saved = np.load(cache, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if saved.ndim != 2 or saved.shape[0] != 2 or saved.shape[1] < 1 or int(saved[0, 0]) != generation:
+        return None
+    pairs: np.ndarray = saved[:, 1:]
+    return pairs
+
+
+def _save_pairs(cache: Path, generation: int, pairs: np.ndarray) -> None:
+    """Written aside and renamed (a reader never sees half of it); a read-only folder just goes without."""
+    temporary = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("wb") as handle:
+            np.save(handle, np.concatenate([[[generation], [-1]], pairs], axis=1))
+        os.replace(temporary, cache)
+    except OSError as exc:
+        log.info("search cache not saved: %s", exc)
+        temporary.unlink(missing_ok=True)
 
 
 # -- boards (issue 11) ------------------------------------------------------------------------------------------

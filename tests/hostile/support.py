@@ -13,9 +13,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from fashion_desktop.catalog.catalog import Catalog
+from fashion_desktop.catalog.store import CatalogStore
 from tests.images import gradient
 from tests.support import REPO
 
@@ -39,6 +41,13 @@ def indexed_catalog(open_catalog: Callable[[Path], Catalog], root: Path, count: 
     catalog = open_catalog(root)
     catalog.index()
     return catalog
+
+
+def stored_vectors(store: CatalogStore) -> tuple[np.ndarray, np.ndarray]:
+    """(ids of the indexed items in id order, their stored vectors), read through the store as a search reads them."""
+    ids, vectors = store.load_vectors_for(sorted(store.indexed_ids()))
+    order = np.argsort(ids)
+    return ids[order], vectors[order]
 
 
 def cli(*arguments: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,7 @@ import pytest
 
 from fashion_desktop.paths import shown
 from tests.conftest import OpenCatalog
-from tests.hostile.support import cli, json_lines, write_photos
+from tests.hostile.support import cli, json_lines, stored_vectors, write_photos
 from tests.images import gradient
 
 NOT_UTF8 = [b"caf\xe9.jpg", b"\xff\xfe\xfd.png", b"d\xe9cor/robe.jpg", b"mixed-\xc3\xa9-\xe9.jpg"]
@@ -181,7 +181,7 @@ def test_a_folder_that_cannot_be_listed_keeps_its_items(
     write_photos(root / "summer", 2, start=10)
     catalog = open_catalog(root)
     catalog.index()
-    vectors = catalog.store.load_vectors()[1]
+    vectors = stored_vectors(catalog.store)[1]
     real_scandir = os.scandir
 
     def flaky(path: str | Path) -> object:
@@ -193,4 +193,4 @@ def test_a_folder_that_cannot_be_listed_keeps_its_items(
     report = catalog.index()
     assert report.scan.removed == 0 and catalog.status()["indexed"] == 5
     assert dict(report.failed) == {"spring/": "folder not readable: permission denied"}
-    np.testing.assert_array_equal(catalog.store.load_vectors()[1], vectors)
+    np.testing.assert_array_equal(stored_vectors(catalog.store)[1], vectors)

@@ -23,7 +23,7 @@ from fashion_desktop.models.captioner import Captioner
 from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.paths import AppPaths
 from tests.conftest import OpenCatalog
-from tests.hostile.support import cli, finishes_despite_fifos, write_photos
+from tests.hostile.support import cli, finishes_despite_fifos, stored_vectors, write_photos
 from tests.images import gradient
 from tests.support import REPO
 
@@ -203,6 +203,6 @@ def test_ctrl_c_stops_indexing_cleanly_and_keeps_what_was_committed(
     assert isinstance(indexed, int) and 2 <= indexed < count
     report = catalog.index()  # the write lock was released: this run may index
     assert catalog.status()["indexed"] == count and report.embedded == count - indexed
-    ids, vectors = catalog.store.load_vectors()
+    ids, vectors = stored_vectors(catalog.store)
     direct = catalog.embedder.embed([root / item.path for item in catalog.store.items(list(ids)).values()])
     assert abs(vectors - direct).max() < 1e-5
