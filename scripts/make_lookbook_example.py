@@ -22,7 +22,7 @@ from PIL import Image  # noqa: E402
 
 from fashion_desktop.catalog.boards import Boards  # noqa: E402
 from fashion_desktop.catalog.store import CatalogStore  # noqa: E402
-from fashion_desktop.catalog.styles import find_styles_file, read_styles  # noqa: E402
+from fashion_desktop.catalog.styles import find_styles_file, open_styles, styles_identity  # noqa: E402
 from fashion_desktop.sample import sample_catalog_dir  # noqa: E402
 
 PICKS = ["twemoji/twemoji-dress.jpg", "noto/noto-sun-hat.jpg", "twemoji/twemoji-sandal.jpg", "noto/noto-clutch.jpg"]
@@ -47,7 +47,8 @@ def main() -> None:
         store = CatalogStore(Path(work) / "store", root, "example", 8)
         styles = find_styles_file(root)
         assert styles is not None
-        store.replace_styles(read_styles(styles).rows)
+        with open_styles(styles) as reader:
+            store.replace_styles(reader.rows(), styles_identity(styles))
         boards = Boards(store)
         board = boards.create("Riviera shoot")
         boards.add_paths(board.id, [root / pick for pick in PICKS])

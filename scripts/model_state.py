@@ -9,23 +9,26 @@ alone and reports its problems itself), else the state of the models the app wou
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+if TYPE_CHECKING:
+    from fashion_desktop.paths import AppPaths
 
-def models_state() -> str:
-    import os
 
-    from fashion_desktop.app.environment import app_paths
-    from fashion_desktop.models.manifest import describe_models
+def models_state(paths: AppPaths, environ: Mapping[str, str]) -> str:
+    from fashion_desktop.models.installed import describe_models
     from fashion_desktop.paths import MODELS_ENV
 
-    if os.environ.get(MODELS_ENV):
+    if environ.get(MODELS_ENV):
         return "override"
-    described = describe_models(app_paths().models_search_path)
+    described = describe_models(paths)
     if any("error" in model for model in described):
         return "missing"
     return "stand-ins" if any(model["random_weights"] for model in described) else "ready"
@@ -33,7 +36,9 @@ def models_state() -> str:
 
 def main(argv: list[str]) -> int:
     if argv == ["models"]:
-        print(models_state())
+        from fashion_desktop.app.environment import app_paths
+
+        print(models_state(app_paths(), os.environ))
         return 0
     if argv == ["hub"]:
         from model_export.pipeline import hub_endpoint, hub_reachable

@@ -9,9 +9,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+
+from fashion_desktop.paths import AppPaths
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -58,6 +61,22 @@ def test_a_models_override_is_left_to_the_app(tmp_path: Path) -> None:
     env = {**os.environ, "FASHION_DESKTOP_MODELS": str(tmp_path)}
     command = [sys.executable, str(REPO / "scripts" / "model_state.py"), "models"]
     assert subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout.strip() == "override"
+
+
+def test_the_state_of_the_models_is_what_the_app_would_load(tiny_models: Path, tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        from model_state import models_state
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    stand_ins = AppPaths(tmp_path / "data", (tiny_models,), tmp_path / "sample")
+    assert models_state(stand_ins, {}) == "stand-ins"
+    assert models_state(replace(stand_ins, models_search_path=(tmp_path / "nothing",)), {}) == "missing"
+    assert models_state(stand_ins, {"FASHION_DESKTOP_MODELS": str(tiny_models)}) == "override"
+    env = {key: value for key, value in os.environ.items() if key != "FASHION_DESKTOP_MODELS"}
+    command = [sys.executable, str(REPO / "scripts" / "model_state.py"), "models"]
+    state = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout.strip()
+    assert state in {"ready", "stand-ins", "missing"}, "this checkout's own models folder, as run.sh asks"
 
 
 def run_step(tmp_path: Path, command: str) -> subprocess.CompletedProcess[str]:
