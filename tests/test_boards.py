@@ -136,6 +136,10 @@ def test_move_remove_put_back_and_notes(catalog: Catalog) -> None:
     assert paths_on(boards, board.id) == [names[i] for i in (0, 2, 4, 5, 3, 1)]
     assert boards.items(board.id)[1].note == "shoot with the red bag"
     assert boards.set_note(board.id, hashes[names[2]], "") == "" and boards.items(board.id)[1].note == ""
+    before = [item.content_hash for item in boards.items(board.id)]
+    boards.move(board.id, [before[5], before[0]], 3)
+    assert boards.arrange(board.id, [*before, "0" * 32, before[0]]) == before, "a move undone"
+    assert boards.arrange(board.id, [before[3]]) == [before[3], *before[:3], *before[4:]], "the rest keep their order"
 
 
 def test_items_follow_renames_and_moves_and_wait_while_missing(catalog: Catalog) -> None:

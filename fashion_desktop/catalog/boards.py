@@ -372,6 +372,20 @@ class Boards:
                 self._tables.touch(board_id, time.time())
         return new_order
 
+    def arrange(self, board_id: int, order: Sequence[str]) -> list[str]:
+        """Put the board's items in this order (the undo of a `move`): contents not on the board are ignored, and
+        items `order` leaves out keep their order after the others. Returns the new order."""
+        with self._tables.writing():
+            self.get(board_id)
+            current = [e.content_hash for e in self._tables.entries(board_id)]
+            on_board = set(current)
+            named = [h for h in dict.fromkeys(order) if h in on_board]
+            new_order = named + [h for h in current if h not in set(named)]
+            if new_order != current:
+                self._tables.write_order(board_id, new_order)
+                self._tables.touch(board_id, time.time())
+        return new_order
+
     def set_note(self, board_id: int, content_hash: str, note: str) -> str:
         """Set an item's note (surrounding blank space trimmed; empty clears it). Returns the note as kept."""
         note = note.strip()
