@@ -57,11 +57,12 @@ class QueryImage:
 
 @dataclass(frozen=True)
 class Query:
-    """A search request, or a view of the library when it holds no image (browsing).
+    """A search request, or a view of the library when it holds no image (browsing), or a board (`board`: its
+    items in their own order; a board view holds no images, filters or words).
 
-    `origin` is how it was asked (drop, paste, open, more-like-this, browse…), for the log. `filters` are (field,
-    value) pairs: several values of one field mean any of them, different fields must all match. `sort` orders
-    the library while browsing; image queries are ordered by similarity."""
+    `origin` is how it was asked (drop, paste, open, more-like-this, browse, board…), for the log. `filters` are
+    (field, value) pairs: several values of one field mean any of them, different fields must all match. `sort`
+    orders the library while browsing; image queries are ordered by similarity."""
 
     images: tuple[QueryImage, ...] = ()
     item_ids: tuple[int, ...] = ()  # catalog items used as queries by their stored vectors (command line, tests)
@@ -71,6 +72,7 @@ class Query:
     text: str = ""
     sort: str = DEFAULT_SORT
     collapse_duplicates: bool = False  # near-duplicates shown once, with how many were folded into them
+    board: int | None = None  # a board's id: its items are shown instead of the library (Back and Forward too)
 
     @property
     def count(self) -> int:
@@ -78,8 +80,8 @@ class Query:
 
     @property
     def browsing(self) -> bool:
-        """No image to compare with: the library itself, filtered, sorted."""
-        return not self.images and not self.item_ids
+        """No image to compare with and no board: the library itself, filtered, sorted."""
+        return not self.images and not self.item_ids and self.board is None
 
     def filter_values(self) -> dict[str, tuple[str, ...]]:
         """Selected values per field, in the order they were chosen."""

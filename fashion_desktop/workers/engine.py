@@ -20,6 +20,7 @@ from fashion_desktop.catalog.query import FacetValue, Query
 from fashion_desktop.models.manifest import ModelFilesError
 from fashion_desktop.paths import AppPaths
 from fashion_desktop.workers.base import CANCEL_ALL, Worker, WorkerThread
+from fashion_desktop.workers.boards import BoardExportWorker, BoardsWorker
 from fashion_desktop.workers.messages import (
     BrowseAnswer,
     CaptionReady,
@@ -324,7 +325,8 @@ class CaptionWorker(Worker):
 
 
 class WorkerThreads:
-    """The window's three worker threads (search, captions, indexing). Stopped and joined on close."""
+    """The window's worker threads (search, captions, indexing, boards, board exports). Stopped and joined on
+    close."""
 
     def __init__(self, paths: AppPaths, threads: int | None) -> None:
         # While workers run Python (beam search, decoding), the GUI thread gets the interpreter back within 1 ms
@@ -334,9 +336,19 @@ class WorkerThreads:
         self.search = WorkerThread(SearchWorker(paths, self.embedder), "search")
         self.captions = WorkerThread(CaptionWorker(paths, self.embedder, threads), "captions")
         self.index = WorkerThread(IndexWorker(paths, self.embedder), "indexing")
+        self.boards = WorkerThread(BoardsWorker(paths, self.embedder), "boards")
+        self.export = WorkerThread(BoardExportWorker(paths), "export")
 
-    def all(self) -> tuple[WorkerThread[IndexWorker], WorkerThread[CaptionWorker], WorkerThread[SearchWorker]]:
-        return self.index, self.captions, self.search
+    def all(
+        self,
+    ) -> tuple[
+        WorkerThread[IndexWorker],
+        WorkerThread[CaptionWorker],
+        WorkerThread[SearchWorker],
+        WorkerThread[BoardsWorker],
+        WorkerThread[BoardExportWorker],
+    ]:
+        return self.index, self.captions, self.search, self.boards, self.export
 
     def stop(self) -> None:
         """Cancel every request and join every thread; safe to call more than once (close, then quit)."""
