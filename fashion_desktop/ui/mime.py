@@ -9,6 +9,7 @@ alone cannot be fetched offline.
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -17,6 +18,7 @@ from PySide6.QtGui import QImage
 
 from fashion_desktop.catalog.query import QueryImage
 from fashion_desktop.imaging import IMAGE_SUFFIXES
+from fashion_desktop.workers.board_edits import ItemsToAdd
 
 REMOTE_MESSAGE = (
     "A web address alone cannot be fetched: Fashion Desktop works offline. Drag the picture itself, or save "
@@ -141,3 +143,51 @@ def encode_png(image: QImage) -> bytes:
     image.save(buffer, "PNG")  # type: ignore[call-overload]
     buffer.close()
     return bytes(array.data())
+
+
+# -- items dragged inside the window (onto a board, within a board) ---------------------------------------------
+ITEMS_MIME = "application/x-fashion-desktop-items"
+
+
+@dataclass(frozen=True)
+class DraggedItems:
+    """What a drag from the grid carries besides its files: the catalog it comes from, the board it comes from
+    (None: results or the library), and the items as a board takes them (ids, or contents for board items)."""
+
+    catalog: str
+    board: int | None
+    items: ItemsToAdd
+
+
+def encode_items(dragged: DraggedItems) -> bytes:
+    items = dragged.items
+    payload = {
+        "catalog": dragged.catalog,
+        "board": dragged.board,
+        "item_ids": list(items.item_ids),
+        "contents": [list(pair) for pair in items.contents],
+    }
+    return json.dumps(payload).encode()
+
+
+def dragged_items(mime: QMimeData, catalog: str | None) -> DraggedItems | None:
+    """The grid's items when the drag comes from this window's catalog; otherwise (another program, another
+    catalog) its local image files, which a board takes if they are files of this catalog; else None."""
+    if mime.hasFormat(ITEMS_MIME):
+        try:
+            payload = json.loads(bytes(mime.data(ITEMS_MIME).data()))
+            if payload.get("catalog") == catalog:
+                board = payload.get("board")
+                items = ItemsToAdd(
+                    tuple(int(i) for i in payload.get("item_ids", [])),
+                    tuple((str(h), str(p)) for h, p in payload.get("contents", [])),
+                )
+                return DraggedItems(str(catalog), board if isinstance(board, int) else None, items)
+        except (ValueError, TypeError, AttributeError):
+            pass  # not ours after all: read its files
+    files = tuple(
+        Path(url.toLocalFile())
+        for url in (mime.urls() if mime.hasUrls() else [])
+        if url.isLocalFile() and Path(url.toLocalFile()).suffix.lower() in IMAGE_SUFFIXES
+    )
+    return DraggedItems("", None, ItemsToAdd(paths=files)) if files else None

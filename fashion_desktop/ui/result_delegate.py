@@ -1,12 +1,13 @@
-"""Paints one tile: the picture, the product name (bold) then the caption, the similarity as a percentage with a
-small bar, and "+N" when near-duplicates are folded into it. Colours come from the palette (light or dark)."""
+"""Paints one tile: the picture, the product name (bold) then the caption (a board item's note), the similarity
+as a percentage with a small bar, and "+N" when near-duplicates are folded into it; a board item whose file is
+gone gets a dashed frame saying so instead of a picture. Colours come from the palette (light or dark)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from fashion_desktop.ui.results_model import Tile, TileRole, similarity_percent
@@ -53,6 +54,7 @@ class ResultDelegate(QStyledItemDelegate):
             tile.caption,
             tile.score if tile.score == tile.score else None,  # NaN never equals itself
             tile.duplicates,
+            tile.missing,
             tile.picture.cacheKey(),
             selected,
             size.width(),
@@ -97,7 +99,9 @@ class ResultDelegate(QStyledItemDelegate):
 
         picture = QRect(rect.x() + PADDING, rect.y() + PADDING, rect.width() - 2 * PADDING, self.side)
         pixmap = tile.picture
-        if not pixmap.isNull():
+        if tile.missing:
+            self._missing(painter, palette, picture.adjusted(6, 6, -6, -6), selected, option.font)
+        elif not pixmap.isNull():
             ratio = pixmap.devicePixelRatioF()
             width, height = round(pixmap.width() / ratio), round(pixmap.height() / ratio)
             if width > picture.width() or height > picture.height():  # only while a new size is on its way
@@ -131,6 +135,26 @@ class ResultDelegate(QStyledItemDelegate):
         painter.setPen(muted)
         for number, text in enumerate(two_lines(tile.caption, metrics, text_rect.width())):
             painter.drawText(text_rect.translated(0, line * (number + 1)), Qt.AlignmentFlag.AlignHCenter, text)
+
+    def _missing(self, painter: QPainter, palette: QPalette, area: QRect, selected: bool, font: QFont) -> None:
+        """A board item whose file is gone: a dashed frame with a crossed-out picture and the word, in the text
+        colour (readable on light and dark palettes alike)."""
+        colour = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        painter.setPen(QPen(colour, 1.5, Qt.PenStyle.DashLine))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(area, 8, 8)
+        side = max(16, min(area.width(), area.height()) // 3)
+        frame = QRect(area.center().x() - side // 2, area.center().y() - side, side, side * 3 // 4)
+        painter.setPen(QPen(colour, 2))
+        painter.drawRect(frame)
+        painter.drawLine(frame.topLeft(), frame.bottomRight())
+        painter.drawLine(frame.topRight(), frame.bottomLeft())
+        bold = QFont(font)
+        bold.setBold(True)
+        painter.setFont(bold)
+        text = QRect(area.x(), frame.bottom() + 4, area.width(), QFontMetrics(bold).lineSpacing() * 2)
+        painter.drawText(text, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, "File missing")
+        painter.setFont(font)
 
     def _badges(self, painter: QPainter, palette: QPalette, rect: QRect, tile: Tile) -> None:
         percent = similarity_percent(tile.score)

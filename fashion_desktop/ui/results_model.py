@@ -1,6 +1,6 @@
 """The grid's model: search results, or the whole library while browsing (then only item ids are held and tiles
-are fetched a page at a time as they scroll into view), with thumbnails filled in lazily and kept for the tiles
-recently shown only."""
+are fetched a page at a time as they scroll into view), or a board's items in their order (missing ones marked),
+with thumbnails filled in lazily and kept for the tiles recently shown only."""
 
 from __future__ import annotations
 
@@ -24,7 +24,10 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from fashion_desktop.catalog.fields import NAME
 from fashion_desktop.catalog.query import SearchResult
+from fashion_desktop.ui.mime import ITEMS_MIME, DraggedItems, encode_items
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
+from fashion_desktop.workers.board_edits import ItemsToAdd
+from fashion_desktop.workers.messages import BoardCard
 
 ScoreRole = Qt.ItemDataRole.UserRole + 1
 CaptionRole = Qt.ItemDataRole.UserRole + 2
@@ -32,8 +35,12 @@ ItemIdRole = Qt.ItemDataRole.UserRole + 3
 NameRole = Qt.ItemDataRole.UserRole + 4
 DuplicatesRole = Qt.ItemDataRole.UserRole + 5
 TileRole = Qt.ItemDataRole.UserRole + 6  # everything a tile paints, in one call (painting is per frame)
+NoteRole = Qt.ItemDataRole.UserRole + 7  # a board item's note
+MissingRole = Qt.ItemDataRole.UserRole + 8  # a board item whose file is gone
 
 ModelIndex = QModelIndex | QPersistentModelIndex
+RowKey = int | str  # what a row is: an item id (results, the library), a content hash (a board's item)
+PictureKey = int | Path  # what a picture is kept by: the item id, or the file (a board item not indexed yet)
 PAGE = 120  # tiles fetched at once while browsing
 KEPT_THUMBNAILS = 500  # pictures held in memory (~40 MB at the default size): ten screens, whatever the catalog size
 
@@ -41,10 +48,11 @@ KEPT_THUMBNAILS = 500  # pictures held in memory (~40 MB at the default size): t
 @dataclass(frozen=True)
 class Tile:
     name: str
-    caption: str
+    caption: str  # or a board item's note
     score: float
     duplicates: int
     picture: QPixmap
+    missing: bool = False  # a board item whose file is gone: painted as such, never a blank box
 
 
 def display_name(result: SearchResult) -> str:
@@ -72,11 +80,15 @@ class ResultsModel(QAbstractListModel):
         self.request_id = 0  # the answer shown
         self.browsing = False
         self.keep_position = False  # the next reset refreshes the same view: the grid keeps its scroll position
-        self._ids: list[int] = []
-        self._row_by_id: dict[int, int] = {}
+        self.catalog = ""  # the catalog shown (its items, dragged, are recognised by the boards)
+        self.board: int | None = None  # the board shown, if any
+        self._ids: list[RowKey] = []
+        self._row_by_key: dict[object, int] = {}
+        self._row_by_picture: dict[object, int] = {}  # the same as by key, but for a board
         self._results: dict[int, SearchResult] = {}  # by row
+        self._cards: list[BoardCard] = []  # a board's items, by row
         self._captions: dict[int, str] = {}
-        self._thumbnails: OrderedDict[int, QPixmap] = OrderedDict()
+        self._thumbnails: OrderedDict[PictureKey, QPixmap] = OrderedDict()
         self._requested_pages: set[int] = set()
         self._wanted_pages: set[int] = set()
         self._loader = loader
@@ -97,6 +109,8 @@ class ResultsModel(QAbstractListModel):
             return None
         row = index.row()
         result = self._results.get(row)
+        if self._cards:
+            return self._card_data(row, result, role)
         if role == ItemIdRole:
             return self._ids[row]
         if role == TileRole:
@@ -124,17 +138,48 @@ class ResultsModel(QAbstractListModel):
             return len(result.duplicates)
         return None
 
+    def _card_data(self, row: int, result: SearchResult | None, role: int) -> Any:
+        """A board's item: its note on the tile (else its caption); a missing one marked, with a placeholder."""
+        card = self._cards[row]
+        if role == TileRole:
+            picture = self._picture(row)
+            text = card.note or (self.caption_of(result) if result else card.caption) or ""
+            return Tile(card.name, text, math.nan, 0, picture, card.missing)
+        if role in (Qt.ItemDataRole.DisplayRole, NameRole):
+            return card.name
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._picture(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"Missing: last seen at {card.path}" if card.missing else str(card.path)
+        if role == ItemIdRole:
+            return card.item_id if card.item_id is not None else -1
+        if role == CaptionRole:
+            return (self.caption_of(result) if result else card.caption) or ""
+        if role == NoteRole:
+            return card.note
+        if role == MissingRole:
+            return card.missing
+        if role == ScoreRole:
+            return math.nan
+        if role == DuplicatesRole:
+            return 0
+        return None
+
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
         base = super().flags(index)
         return base | Qt.ItemFlag.ItemIsDragEnabled if index.isValid() else base
 
     def mimeTypes(self) -> list[str]:
-        return ["text/uri-list"]
+        return ["text/uri-list", ITEMS_MIME]
 
     def mimeData(self, indexes: Any) -> QMimeData:
-        """Results dragged out are files: other apps (moodboards) and our own query strip accept them."""
+        """Results dragged out are files: other apps (moodboards) and our own query strip accept them. Inside the
+        window they are also items (a board's ones by content, missing ones too): boards take them, and an open
+        board reorders them."""
+        rows = sorted({i.row() for i in indexes if i.isValid()})
         mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(path)) for path in self.paths([i.row() for i in indexes if i.isValid()])])
+        mime.setUrls([QUrl.fromLocalFile(str(path)) for path in self.paths(rows)])
+        mime.setData(ITEMS_MIME, encode_items(DraggedItems(self.catalog, self.board, self.items_at(rows))))
         return mime
 
     def supportedDragActions(self) -> Qt.DropAction:
@@ -150,23 +195,41 @@ class ResultsModel(QAbstractListModel):
         rows = {row: result for row, result in enumerate(first_page) if row < len(item_ids)}
         self._reset(request_id, list(item_ids), rows, browsing=True)
 
+    def set_board(self, request_id: int, board: int, cards: list[BoardCard]) -> None:
+        """A board's items in its order; a missing one keeps its place, marked."""
+        rows = {row: result for row, card in enumerate(cards) if (result := card.result) is not None}
+        self._reset(request_id, [card.content_hash for card in cards], rows, browsing=False, board=board, cards=cards)
+
     def add_page(self, request_id: int, offset: int, results: list[SearchResult]) -> None:
-        if request_id != self.request_id:
+        if request_id != self.request_id or not self.browsing:
             return  # a page of a view no longer shown
-        by_id = {r.item_id: r for r in results}
+        by_id: dict[RowKey, SearchResult] = {r.item_id: r for r in results}
         rows = [row for row in range(offset, min(offset + PAGE, len(self._ids))) if self._ids[row] in by_id]
         for row in rows:
             self._results[row] = by_id[self._ids[row]]
         if rows:
             self.dataChanged.emit(self.index(rows[0]), self.index(rows[-1]))
 
-    def _reset(self, request_id: int, ids: list[int], rows: dict[int, SearchResult], browsing: bool) -> None:
+    def _reset(
+        self,
+        request_id: int,
+        ids: list[RowKey],
+        rows: dict[int, SearchResult],
+        browsing: bool,
+        board: int | None = None,
+        cards: list[BoardCard] | None = None,
+    ) -> None:
         self.beginResetModel()
         self.request_id = request_id
         self.browsing = browsing
+        self.board = board
         self._ids = ids
-        self._row_by_id = {item_id: row for row, item_id in enumerate(ids)}
+        self._cards = cards or []
+        self._row_by_key = {key: row for row, key in enumerate(ids)}
         self._results = rows
+        self._row_by_picture = (
+            {self._picture_key(row): row for row in range(len(ids))} if self._cards else self._row_by_key
+        )
         self._captions = {}
         self._requested_pages = {0} if browsing else set()
         self._wanted_pages.clear()
@@ -178,7 +241,7 @@ class ResultsModel(QAbstractListModel):
 
     def set_caption(self, item_id: int, caption: str) -> None:
         self._captions[item_id] = caption
-        row = self.row_of(item_id)
+        row = self._row_by_picture.get(item_id)
         if row is not None:
             index = self.index(row)
             self.dataChanged.emit(index, index, [CaptionRole])
@@ -187,14 +250,40 @@ class ResultsModel(QAbstractListModel):
     def result_at(self, row: int) -> SearchResult | None:
         return self._results.get(row)
 
-    def row_of(self, item_id: int) -> int | None:
-        return self._row_by_id.get(item_id)
+    def card_at(self, row: int) -> BoardCard | None:
+        """The board item of this row when a board is shown."""
+        return self._cards[row] if 0 <= row < len(self._cards) else None
+
+    def row_of(self, key: RowKey) -> int | None:
+        """The row of an item id (results, the library) or of a content hash (a board)."""
+        return self._row_by_key.get(key)
+
+    def key_at(self, row: int) -> RowKey:
+        return self._ids[row]
 
     def item_ids(self) -> list[int]:
-        return list(self._ids)
+        """The item ids of the rows, in order (of a board: of the items that are in the catalog)."""
+        if self._cards:
+            return [card.item_id for card in self._cards if card.item_id is not None]
+        return [key for key in self._ids if isinstance(key, int)]
 
     def paths(self, rows: list[int]) -> list[Path]:
+        """The files of these rows that are there (a board's missing items have none)."""
+        if self._cards:
+            return [self._cards[row].path for row in sorted(set(rows)) if self._has_file(row)]
         return [self._results[row].path for row in sorted(set(rows)) if row in self._results]
+
+    def items_at(self, rows: list[int]) -> ItemsToAdd:
+        """These rows as a board takes them: items by id, or a board's items by content (missing ones too)."""
+        if self._cards:
+            cards = [self._cards[row] for row in sorted(set(rows)) if 0 <= row < len(self._cards)]
+            return ItemsToAdd(contents=tuple((card.content_hash, card.last_path) for card in cards))
+        return ItemsToAdd(
+            item_ids=tuple(self._results[row].item_id for row in sorted(set(rows)) if row in self._results)
+        )
+
+    def _has_file(self, row: int) -> bool:
+        return 0 <= row < len(self._cards) and not self._cards[row].missing
 
     def caption_of(self, result: SearchResult) -> str | None:
         return self._captions.get(result.item_id) or result.caption
@@ -240,7 +329,7 @@ class ResultsModel(QAbstractListModel):
         """Only tiles in view (and near it) keep their queued decodes."""
         if self._loader is not None:
             self._loader.keep_only(
-                "tile", {("tile", self._side, self._ids[r]) for r in rows if 0 <= r < len(self._ids)}
+                "tile", {("tile", self._side, self._picture_key(r)) for r in rows if 0 <= r < len(self._ids)}
             )
 
     def _placeholder_pixmap(self) -> QPixmap:
@@ -249,27 +338,49 @@ class ResultsModel(QAbstractListModel):
             self._placeholder.setDevicePixelRatio(self._ratio)
         return self._placeholder
 
+    def _picture_key(self, row: int) -> PictureKey:
+        """Pictures are kept by item id, so a board and the library share them; a board item the catalog has not
+        indexed yet by its file."""
+        if self._cards:
+            card = self._cards[row]
+            return card.item_id if card.item_id is not None else card.path
+        key = self._ids[row]
+        assert isinstance(key, int)
+        return key
+
+    def _picture(self, row: int) -> QPixmap:
+        """A board item's picture (a missing one: the placeholder, marked by the delegate)."""
+        result = self._results.get(row)
+        if result is not None:
+            return self._thumbnail(result)
+        if self._has_file(row):
+            return self._thumbnail_of(self._picture_key(row), self._cards[row].path)
+        return self._placeholder_pixmap()
+
     def _thumbnail(self, result: SearchResult) -> QPixmap:
-        pixmap = self._thumbnails.get(result.item_id)
+        return self._thumbnail_of(result.item_id, Path(result.path))
+
+    def _thumbnail_of(self, key: PictureKey, path: Path) -> QPixmap:
+        pixmap = self._thumbnails.get(key)
         if pixmap is not None:
-            self._thumbnails.move_to_end(result.item_id)
+            self._thumbnails.move_to_end(key)
             return pixmap
         if self._loader is not None:
-            self._loader.request(("tile", self._side, result.item_id), Path(result.path), self._side)
+            self._loader.request(("tile", self._side, key), path, self._side)
         return self._placeholder_pixmap()
 
     def _thumbnail_loaded(self, key: object, image: QImage) -> None:
         if not (isinstance(key, tuple) and len(key) == 3 and key[0] == "tile" and key[1] == self._side):
             return
-        item_id = key[2]
-        if image.isNull() or not isinstance(item_id, int):
+        picture = key[2]
+        if image.isNull() or not isinstance(picture, int | Path):
             return
         pixmap = QPixmap.fromImage(image)  # pixmaps only here, on the GUI thread
         pixmap.setDevicePixelRatio(self._ratio)
-        self._thumbnails[item_id] = pixmap
+        self._thumbnails[picture] = pixmap
         while len(self._thumbnails) > KEPT_THUMBNAILS:
             self._thumbnails.popitem(last=False)
-        row = self.row_of(item_id)
+        row = self._row_by_picture.get(picture)
         if row is not None:
             index = self.index(row)
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])

@@ -1,15 +1,28 @@
 """The grid: tiles at the chosen size (slider, Ctrl+wheel, Ctrl+plus/minus), several selected at once and
 dragged out as files, Space for quick-look, Enter for "More like this", and a message inside the grid when it
-is empty (indexing, no matches with a "Clear filters" button, an empty catalog), never a blank box."""
+is empty (indexing, no matches with a "Clear filters" button, an empty catalog, an empty board), never a blank
+box. A board shown in the grid is reordered by dragging its tiles (a bar marks where they go)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QResizeEvent, QWheelEvent
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QPushButton, QVBoxLayout, QWidget
 
+from fashion_desktop.ui.mime import dragged_items
 from fashion_desktop.ui.result_delegate import ResultDelegate
-from fashion_desktop.ui.results_model import ResultsModel
+from fashion_desktop.ui.results_model import ResultsModel, RowKey
 
 MIN_SIDE, MAX_SIDE, SIDE_STEP = 96, 320, 24
 
@@ -20,6 +33,10 @@ EMPTY_TEXTS = {
         "Add JPEG, PNG, WebP, BMP, GIF or TIFF files to the folder, then re-index (F5).",
     ),
     "no-matches": ("No matches", "Nothing passes these filters and words."),
+    "empty-board": (
+        "This board is empty",
+        "Select photos and press B, or drag them onto the board in the panel on the left.",
+    ),
 }
 
 
@@ -62,6 +79,7 @@ class ResultsView(QListView):
     quickLookRequested = Signal()
     sideChanged = Signal(int)
     visibleRowsChanged = Signal(object)  # list of rows in view, settled after scrolling
+    reorderDropped = Signal(object, int)  # a shown board's items dragged within it: content hashes, new position
 
     def __init__(self, model: ResultsModel, side: int) -> None:
         super().__init__()
@@ -75,7 +93,8 @@ class ResultsView(QListView):
         self.setBatchSize(2000)
         self.setSpacing(2)
         self.setDragEnabled(True)
-        self.setDragDropMode(QListView.DragDropMode.DragOnly)
+        self.setDragDropMode(QListView.DragDropMode.DragOnly)  # drops too while a board is shown (reordering)
+        self.setDropIndicatorShown(False)  # ours marks the place between tiles
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setAccessibleName("Results")
@@ -89,7 +108,9 @@ class ResultsView(QListView):
         model.modelAboutToBeReset.connect(self._remember_position)
         model.modelReset.connect(self._after_reset)
         self._position: int | None = None
-        self._current_item: int | None = None
+        self._current_item: RowKey | None = None
+        self._selected_items: list[RowKey] = []
+        self._drop_marker: QRect | None = None
         self.set_side(side)
 
     # -- size ----------------------------------------------------------------------------------------------------
@@ -182,18 +203,29 @@ class ResultsView(QListView):
 
     # -- keeping the place when the same view is refreshed ---------------------------------------------------------
     def _remember_position(self) -> None:
-        """A refresh of the same view (new photos indexed) keeps the scroll position and the current item."""
+        """A refresh of the same view (new photos indexed, a board edited) keeps the scroll position, the current
+        item and the selection."""
         keep = self.results.keep_position
         self._position = self.verticalScrollBar().value() if keep else None
         current = self.currentIndex()
-        self._current_item = self.results.item_ids()[current.row()] if keep and current.isValid() else None
+        self._current_item = self.results.key_at(current.row()) if keep and current.isValid() else None
+        self._selected_items = [self.results.key_at(row) for row in self.selected_rows()] if keep else []
 
     def _after_reset(self) -> None:
+        board_shown = self.results.board is not None
+        if board_shown != (self.dragDropMode() == QListView.DragDropMode.DragDrop):
+            self.setDragDropMode(QListView.DragDropMode.DragDrop if board_shown else QListView.DragDropMode.DragOnly)
         row = self.results.row_of(self._current_item) if self._current_item is not None else None
         if row is not None:
             self.selectionModel().setCurrentIndex(
                 self.results.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
             )
+        rows = [r for r in map(self.results.row_of, self._selected_items) if r is not None]
+        if len(rows) > 1:
+            selection = QItemSelection()
+            for selected in rows:
+                selection.select(self.results.index(selected), self.results.index(selected))
+            self.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.Select)
         if self._position is not None:
             position = self._position
             QTimer.singleShot(0, lambda: self.verticalScrollBar().setValue(position))
@@ -204,3 +236,73 @@ class ResultsView(QListView):
         self._fit_grid()
         self.empty.setGeometry(self.viewport().rect())
         self._settled.start()
+
+    # -- reordering a board shown in the grid ----------------------------------------------------------------------
+    def _board_items(self, event: QDropEvent) -> list[str] | None:
+        """Content hashes of the shown board's own items being dragged within it, else None (any other drag goes
+        on to the window: a search, or a query strip drop)."""
+        board = self.results.board
+        dragged = dragged_items(event.mimeData(), self.results.catalog) if board is not None else None
+        if dragged is None or dragged.board != board or not dragged.items.contents:
+            return None
+        return [digest for digest, _ in dragged.items.contents]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._board_items(event) is None:
+            event.ignore()
+            return
+        super().dragEnterEvent(event)  # the view's drag state: scrolls when the drag nears an edge
+        event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._board_items(event) is None:
+            event.ignore()
+            return
+        super().dragMoveEvent(event)
+        self._show_marker(self.drop_place(event.position().toPoint())[1])
+        event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        super().dragLeaveEvent(event)
+        self._show_marker(None)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        hashes = self._board_items(event)
+        self._show_marker(None)
+        self.stopAutoScroll()
+        self.setState(QAbstractItemView.State.NoState)
+        if hashes is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.reorderDropped.emit(hashes, self.drop_place(event.position().toPoint())[0])
+
+    def drop_place(self, point: QPoint) -> tuple[int, QRect]:
+        """Where tiles dropped at `point` (viewport coordinates) go: before the tile under it (after it, on its right
+        half), in the line of tiles at that height; and where to draw the bar that says so."""
+        rows = self.visible_rows()
+        lines: dict[int, list[tuple[int, QRect]]] = {}
+        for row in rows:
+            rect = self.visualRect(self.results.index(row))
+            lines.setdefault(rect.top(), []).append((row, rect))
+        if not lines:
+            return self.results.rowCount(), QRect()
+        top = min(lines, key=lambda t: 0 if t <= point.y() < t + self.gridSize().height() else abs(t - point.y()))
+        line = lines[top]
+        for row, rect in line:
+            if point.x() < rect.center().x():
+                return row, QRect(rect.left() - 3, rect.top(), 4, rect.height())
+        row, rect = line[-1]
+        return row + 1, QRect(rect.right(), rect.top(), 4, rect.height())
+
+    def _show_marker(self, marker: QRect | None) -> None:
+        if marker != self._drop_marker:
+            self._drop_marker = marker
+            self.viewport().update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if self._drop_marker is not None and not self._drop_marker.isNull():
+            painter = QPainter(self.viewport())
+            painter.fillRect(self._drop_marker, self.palette().color(QPalette.ColorRole.Highlight))
+            painter.end()
