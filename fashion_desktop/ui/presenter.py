@@ -16,14 +16,28 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from fashion_desktop.catalog.query import DEFAULT_SORT, SORTS, FacetValue, Query, QueryImage, Region, SearchResult
+from fashion_desktop.export.options import LookbookOptions
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.results_model import ResultsModel, display_name
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
+from fashion_desktop.workers.board_edits import (
+    AddToBoard,
+    BoardEdit,
+    CreateBoard,
+    DeleteBoard,
+    ItemsToAdd,
+    RemoveFromBoard,
+)
+from fashion_desktop.workers.boards import ExportRequest
 from fashion_desktop.workers.engine import WorkerThreads
 from fashion_desktop.workers.messages import (
+    BoardEdited,
+    BoardShown,
+    BoardsListed,
+    BoardSummary,
     BrowseAnswer,
     CaptionReady,
     CatalogOpened,
@@ -39,6 +53,8 @@ log = logging.getLogger("fashion_desktop.ui")
 CACHED_ANSWERS = 40  # answers kept for Back/Forward
 BROWSE_REFRESH_SECONDS = 2.0  # while indexing, the browsed library is re-read this often: items appear
 DIRECT = Qt.ConnectionType.DirectConnection
+BOARDS_POLL_MS = 3000  # boards edited by another program (the command line) show up this soon
+UNDO_STEPS = 50
 
 
 @dataclass(frozen=True)
@@ -107,12 +123,18 @@ class Presenter(QObject):
     _index = Signal(int, str)
     _caption = Signal(int, object)
     _checkModels = Signal()
+    _openBoards = Signal(int, str)
+    _showBoard = Signal(int, int)
+    _editBoard = Signal(int, object)
+    _pollBoards = Signal(int)
+    _export = Signal(object)
     # Control (direct connections to the workers' thread-safe gates).
     _cancelSearch = Signal(int)
     _cancelCaptions = Signal(int)
     _cancelIndexing = Signal(int)
     _pauseIndexing = Signal()
     _resumeIndexing = Signal()
+    _cancelExport = Signal(int)
 
     # What the window shows.
     queryChanged = Signal(Query)
@@ -127,6 +149,12 @@ class Presenter(QObject):
     modelProblem = Signal(str)
     emptyStateChanged = Signal(str)  # "", "indexing", "empty", "no-matches"
     answerShown = Signal()
+    boardsChanged = Signal(object)  # list[BoardSummary], by name
+    boardShown = Signal(object)  # the BoardSummary shown in the grid, or None
+    boardEdited = Signal(BoardEdited)
+    undoChanged = Signal(str)  # what Undo would undo ("" when nothing)
+    exportProgressed = Signal(int, int)  # done, total
+    exportFinished = Signal(object, str, str)  # ExportReport or None; else the message and its level
 
     def __init__(self, settings: Settings, thumbnails: ThumbnailLoader) -> None:
         super().__init__()
@@ -151,6 +179,16 @@ class Presenter(QObject):
         self.waiting = False  # a question is out and its answer not shown yet
         self.paused = False  # indexing held by the stylist (also a run that has not started yet)
         self._index_when_shown = False
+        self.boards: list[BoardSummary] = []
+        self.board_shown: BoardSummary | None = None
+        self._boards_request = 0
+        self._edit_requests: dict[int, bool] = {}  # edit request id → it is an undo (not recorded again)
+        self.undo_steps: list[BoardEdited] = []
+        self._export_request = 0
+        self._export_cancelled = False
+        self._board_refresh = False
+        self._poll = QTimer(self, interval=BOARDS_POLL_MS)
+        self._poll.timeout.connect(lambda: self._pollBoards.emit(self._boards_request))
 
     # -- wiring ------------------------------------------------------------------------------------------------
     def attach(self, workers: WorkerThreads) -> None:
@@ -177,7 +215,19 @@ class Presenter(QObject):
         captions.captioned.connect(self._captioned)
         index.progressed.connect(self._index_progress)
         index.finished.connect(self._index_done)
-        for worker in (search, captions, index):
+        boards, export = workers.boards.worker, workers.export.worker
+        self._openBoards.connect(boards.open_catalog)
+        self._showBoard.connect(boards.show)
+        self._editBoard.connect(boards.edit)
+        self._pollBoards.connect(boards.poll)
+        self._export.connect(export.export)
+        self._cancelExport.connect(export.cancel, DIRECT)
+        boards.listed.connect(self._boards_listed)
+        boards.shown.connect(self._board_shown)
+        boards.edited.connect(self._board_edited)
+        export.progressed.connect(self._export_progressed)
+        export.exported.connect(self._exported)
+        for worker in (search, captions, index, boards, export):
             worker.failed.connect(self._failed)
             worker.modelProblem.connect(self.modelProblem)
         self._attached = True
@@ -212,6 +262,13 @@ class Presenter(QObject):
         self.facetsChanged.emit(self.facets)
         request = self._next_id()
         self._openCatalog.emit(request, folder)
+        self.boards, self.board_shown, self.undo_steps = [], None, []
+        self.boardsChanged.emit(self.boards)
+        self.undoChanged.emit("")
+        self._boards_request = self._next_id()
+        self._openBoards.emit(self._boards_request, folder)
+        if self._attached:
+            self._poll.start()
         self.set_query(restore or self._blank_query())
         self._warmUp.emit()
         # Indexing starts once the first view is on screen: its scan would otherwise compete with reading the
@@ -304,18 +361,22 @@ class Presenter(QObject):
             self.message.emit("Searching…", "info")
         self._cancelSearch.emit(self._search_request)
         self._search_request = self._next_id()
-        cached = self._cache.get(query)
+        cached = self._cache.get(query) if query.board is None else None
         if cached is not None:
             self._cache.move_to_end(query)
             self._show(replace(cached, request_id=self._search_request))
             return
         self.model.keep_position = keep_position
         self.waiting = True
-        self._ask.emit(self._search_request, query)
+        if query.board is not None:
+            self._board_refresh = keep_position  # after an edit: the edit's message stays on the status line
+            self._showBoard.emit(self._search_request, query.board)  # never cached: boards change under it
+        else:
+            self._ask.emit(self._search_request, query)
 
     def ask_images(self, images: list[QueryImage], origin: str) -> None:
         if images:
-            self.set_query(replace(self.query, images=tuple(images), item_ids=(), origin=origin))
+            self.set_query(replace(self.query, images=tuple(images), item_ids=(), origin=origin, board=None))
 
     def more_like(self, results: list[SearchResult]) -> None:
         images = [QueryImage(path=r.path, label=display_name(r), item_id=r.item_id) for r in results]
@@ -335,12 +396,12 @@ class Presenter(QObject):
 
     def clear_images(self) -> None:
         """Back to browsing the library (filters and text stay)."""
-        if self.query.images or self.query.item_ids:
-            self.set_query(replace(self.query, images=(), item_ids=(), origin="browse"))
+        if self.query.images or self.query.item_ids or self.query.board is not None:
+            self.set_query(replace(self.query, images=(), item_ids=(), origin="browse", board=None))
 
     def set_filters(self, filters: tuple[tuple[str, str], ...]) -> None:
         if filters != self.query.filters:
-            self.set_query(replace(self.query, filters=filters))
+            self.set_query(replace(self.query, filters=filters, board=None))
 
     def clear_filters(self) -> None:
         if self.query.filters or self.query.text:
@@ -348,7 +409,7 @@ class Presenter(QObject):
 
     def set_text(self, text: str) -> None:
         if text.strip() != self.query.text:
-            self.set_query(replace(self.query, text=text.strip()))
+            self.set_query(replace(self.query, text=text.strip(), board=None))
 
     def set_sort(self, sort: str) -> None:
         self.settings.sort = sort
@@ -389,6 +450,8 @@ class Presenter(QObject):
 
     def _show(self, answer: SearchAnswer | BrowseAnswer) -> None:
         self.waiting = False
+        self._set_board_shown(None)
+        self.model.catalog = self.catalog or ""
         if isinstance(answer, BrowseAnswer):
             self.library_total = answer.view.total
             self.model.set_library(answer.request_id, answer.view.item_ids, answer.first_page)
@@ -428,6 +491,8 @@ class Presenter(QObject):
             state = ""
         elif self.query.filters or self.query.text:
             state = "no-matches"
+        elif self.query.board is not None:
+            state = "empty-board"
         elif self.indexing.active:
             state = "indexing"
         else:
@@ -457,11 +522,132 @@ class Presenter(QObject):
         self.model.set_caption(ready.item_id, ready.caption)  # any request's caption is a valid caption
         self.captionReady.emit(ready.item_id, ready.caption)
 
+    # -- boards ---------------------------------------------------------------------------------------------------
+    def open_board(self, board_id: int) -> None:
+        """Show a board's items in the grid: a step in the history like any query (Back returns)."""
+        if self.query.board != board_id:
+            self.set_query(replace(self._blank_query(), origin="board", board=board_id))
+
+    def board_named(self, board_id: int | None) -> BoardSummary | None:
+        return next((board for board in self.boards if board.board_id == board_id), None)
+
+    @property
+    def board_target(self) -> BoardSummary | None:
+        """The board B adds to: the last one added to in this catalog, if it still exists and is not the one shown
+        (None: ask)."""
+        target = self.board_named(self.settings.board_targets.get(self.catalog or ""))
+        shown = self.board_shown
+        return None if target is None or (shown is not None and shown.board_id == target.board_id) else target
+
+    def edit_board(self, edit: BoardEdit, *, undo: bool = False) -> None:
+        """Send an edit to the boards worker; its answer says what happened and how to undo it."""
+        if self.catalog is None or not self._attached:
+            return
+        request = self._next_id()
+        self._edit_requests[request] = undo
+        self._editBoard.emit(request, edit)
+
+    def add_to_board(self, board_id: int, items: ItemsToAdd) -> None:
+        if len(items):
+            self.edit_board(AddToBoard(board_id, items))
+
+    def create_board(self, name: str, items: ItemsToAdd = ItemsToAdd()) -> None:  # noqa: B008 (frozen, empty)
+        self.edit_board(CreateBoard(name, items))
+
+    def undo(self) -> None:
+        if self.undo_steps:
+            step = self.undo_steps.pop()
+            self.undoChanged.emit(self.undo_label)
+            assert step.undo is not None
+            self.edit_board(step.undo, undo=True)  # type: ignore[arg-type]
+
+    @property
+    def undo_label(self) -> str:
+        return self.undo_steps[-1].undo_label if self.undo_steps else ""
+
+    def _boards_listed(self, listed: BoardsListed) -> None:
+        if listed.folder != self.catalog:
+            return
+        self.boards = listed.boards
+        self.boardsChanged.emit(self.boards)
+        shown = self.query.board
+        if shown is not None and listed.changed_elsewhere:
+            self._run(self.query, keep_position=True)  # the command line edited what is on screen
+
+    def _board_shown(self, shown: BoardShown) -> None:
+        if shown.request_id != self._search_request:
+            return
+        self.waiting = False
+        self.model.catalog = self.catalog or ""
+        self.model.set_board(shown.request_id, shown.board.board_id, shown.cards)
+        self._set_board_shown(shown.board)
+        self.facets = {}
+        self.facetsChanged.emit(self.facets)
+        missing = f", {shown.missing} missing" if shown.missing else ""
+        count = len(shown.cards)
+        if not self._board_refresh:
+            self.message.emit(f"Board “{shown.board.name}”: {count} item{'' if count == 1 else 's'}{missing}", "info")
+        self._update_empty_state()
+        self.answerShown.emit()
+        self._start_pending_indexing()
+
+    def _set_board_shown(self, board: BoardSummary | None) -> None:
+        if board != self.board_shown:
+            self.board_shown = board
+            self.boardShown.emit(board)
+
+    def _board_edited(self, done: BoardEdited) -> None:
+        undoing = self._edit_requests.pop(done.request_id, None)
+        if undoing is None:
+            return  # another window's (there is none) or a forgotten request
+        self.message.emit(done.text, done.level)
+        if not undoing and done.undo is not None:
+            self.undo_steps = [*self.undo_steps[-UNDO_STEPS + 1 :], done]
+            self.undoChanged.emit(self.undo_label)
+        if not done.board_gone and isinstance(done.undo, RemoveFromBoard | DeleteBoard):
+            self.settings.board_targets[self.catalog or ""] = done.board_id  # B adds there next time
+        if self.query.board == done.board_id:
+            if not done.board_gone:
+                self._run(self.query, keep_position=True)
+            elif self.history.can_go(-1):
+                self.go(-1)
+            else:
+                self.set_query(self._blank_query())
+        self.boardEdited.emit(done)
+
+    # -- exporting a board -------------------------------------------------------------------------------------------
+    def export_board(self, board_id: int, out: Path, options: LookbookOptions | None) -> int:
+        """Write a board to `out` (.pdf, .png or .zip) on the export thread; returns the request id."""
+        if self.catalog is None or not self._attached:
+            return 0
+        self._cancelExport.emit(self._export_request)
+        self._export_request = self._next_id()
+        self._export_cancelled = False
+        self._export.emit(ExportRequest(self._export_request, Path(self.catalog), board_id, out, options))
+        return self._export_request
+
+    def cancel_export(self) -> None:
+        self._export_cancelled = True
+        self._cancelExport.emit(self._export_request)
+
+    def _export_progressed(self, request_id: int, done: int, total: int) -> None:
+        if request_id == self._export_request:
+            self.exportProgressed.emit(done, total)
+
+    def _exported(self, request_id: int, report: object) -> None:
+        if request_id == self._export_request:
+            self.exportFinished.emit(report, "", "success")
+
     # -- the rest ------------------------------------------------------------------------------------------------
     def _failed(self, request_id: int, text: str) -> None:
         if request_id == self._search_request:
             self.waiting = False
             self._start_pending_indexing()
+        if request_id and request_id == self._export_request:
+            self.exportFinished.emit(None, text, "info" if self._export_cancelled else "error")
+            return  # the export's own line says it
+        if self._edit_requests.pop(request_id, None) is not None and self.query.board is not None:
+            self._run(self.query, keep_position=True)  # a board changed elsewhere: show what it is now
         if request_id == self._index_request:
             self._set_indexing(IndexingState("failed", summary=text))
         self.message.emit(text, "error")
