@@ -1,11 +1,13 @@
-"""The detail pane: the selected item's product name first, a larger picture, then Caption, Product, Metadata and
-File under headings, and the actions. It scrolls when the window is small, and can be hidden (View menu)."""
+"""The detail pane: the selected item's product name first, a larger picture, then (a board's item) its note,
+Caption, Product, Metadata and File under headings, and the actions. It scrolls when the window is small, and can
+be hidden (View menu)."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -25,6 +28,7 @@ from fashion_desktop.catalog.fields import FIELDS, NAME
 from fashion_desktop.catalog.query import SearchResult
 from fashion_desktop.ui.results_model import display_name, similarity_percent
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
+from fashion_desktop.workers.messages import BoardCard
 
 PREVIEW = 480  # decoded size of the preview (device pixels)
 LABELS = {f.column: f.label for f in FIELDS}
@@ -50,6 +54,7 @@ def selectable(label: QLabel) -> QLabel:
 class DetailPane(QWidget):
     moreLikeThis = Signal()
     problem = Signal(str)  # an action could not be done: said in the status bar
+    noteEdited = Signal(str, str)  # a board item's content hash, its new note
 
     def __init__(self, loader: ThumbnailLoader) -> None:
         super().__init__()
@@ -73,6 +78,12 @@ class DetailPane(QWidget):
         self.product = QFormLayout()
         self.metadata = QFormLayout()
         self.path = selectable(QLabel())
+        self.card: BoardCard | None = None
+        self.note = QLineEdit()
+        self.note.setPlaceholderText("A short note (Enter saves it)")
+        self.note.setAccessibleName("Note on the board")
+        self.note.setMaxLength(500)
+        self.note.editingFinished.connect(self._note_finished)
         self.buttons: dict[str, QPushButton] = {}
         grid = QGridLayout()
         for number, (name, action) in enumerate(
@@ -95,6 +106,7 @@ class DetailPane(QWidget):
         layout.addWidget(self.preview)
         self.sections = {}
         for name, content in (
+            ("Note", self.note),
             ("Caption", self.caption),
             ("Product", self.product),
             ("Metadata", self.metadata),
@@ -116,15 +128,36 @@ class DetailPane(QWidget):
         loader.loaded.connect(self._preview_loaded)
         self.show_result(None)
 
+    def show_card(self, card: BoardCard, result: SearchResult | None, caption: str | None) -> None:
+        """A board's item: as a result with its note above; a missing one says where it was last seen."""
+        self.show_result(result, caption)
+        self.card = card
+        self.note.setText(card.note)
+        self.sections["Note"].setVisible(True)
+        self.note.setVisible(True)
+        if result is None:
+            self.title.setText(card.name)
+            self.preview.setText("The file is missing: it was moved or deleted outside Fashion Desktop.")
+            self.sections["File"].setVisible(True)
+            self.path.setText(f"Last seen at {card.path}")
+            self.buttons["Copy path"].setEnabled(True)
+
+    def _note_finished(self) -> None:
+        if self.card is not None and self.note.text().strip() != self.card.note:
+            self.card = replace(self.card, note=self.note.text().strip())  # one save per change, not per focus
+            self.noteEdited.emit(self.card.content_hash, self.card.note)
+
     def show_result(self, result: SearchResult | None, caption: str | None = None) -> None:
         self.result = result
+        self.card = None
+        self.note.setVisible(False)
         for button in self.buttons.values():
             button.setEnabled(result is not None)
         for form in (self.product, self.metadata):
             while form.rowCount():
                 form.removeRow(0)
-        for title in self.sections.values():
-            title.setVisible(result is not None)
+        for section, title in self.sections.items():
+            title.setVisible(result is not None and section != "Note")
         if result is None:
             self.title.setText("Nothing selected")
             self.preview.setText("Select an item to see it here.")
@@ -176,10 +209,11 @@ class DetailPane(QWidget):
             reveal_in_file_manager(self.result.path, self.problem.emit)
 
     def copy_path(self) -> None:
-        if self.result is not None:
+        path = self.result.path if self.result is not None else self.card.path if self.card is not None else None
+        if path is not None:
             from PySide6.QtGui import QGuiApplication
 
-            QGuiApplication.clipboard().setText(str(self.result.path))
+            QGuiApplication.clipboard().setText(str(path))
 
     def copy_caption(self) -> None:
         if self.result is not None and self.caption_text:

@@ -1,5 +1,6 @@
-"""The main window: composes the query strip, the filter bar, the grid, the detail pane and the status bar around
-the presenter (which owns the query, its history and the workers), and holds the menus and drag-and-drop."""
+"""The main window: composes the boards panel, the query strip, the filter bar, the grid, the detail pane and the
+status bar around the presenter (which owns the query, its history, the boards and the workers), and holds the
+menus, the dialogs and drag-and-drop."""
 
 from __future__ import annotations
 
@@ -8,17 +9,21 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QMimeData, QModelIndex, QObject, Qt, QUrl
+from PySide6.QtCore import QByteArray, QEvent, QMimeData, QModelIndex, QObject, QPoint, Qt, QUrl
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
+    QCursor,
     QGuiApplication,
     QKeySequence,
     QMouseEvent,
     QPixmap,
+    QResizeEvent,
 )
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -32,12 +37,16 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_desktop.catalog.query import SORTS, Query, SearchResult
+from fashion_desktop.export.job import ExportReport
+from fashion_desktop.export.options import LookbookOptions
 from fashion_desktop.imaging import IMAGE_SUFFIXES
 from fashion_desktop.paths import AppPaths
 from fashion_desktop.settings import Settings
-from fashion_desktop.ui.detail_pane import DetailPane
+from fashion_desktop.ui.boards_panel import NARROW_WINDOW, BoardsPanel
+from fashion_desktop.ui.detail_pane import DetailPane, open_in_default_app, reveal_in_file_manager
 from fashion_desktop.ui.drops import DropTarget
 from fashion_desktop.ui.errors import ErrorBridge
+from fashion_desktop.ui.export_dialog import ExportDialog, ExportStatus, default_folder
 from fashion_desktop.ui.filter_bar import FilterBar
 from fashion_desktop.ui.help import GUIDE, about_text, models_text, show_message
 from fashion_desktop.ui.mime import DecodedMime, decode_mime
@@ -48,7 +57,17 @@ from fashion_desktop.ui.results_view import MAX_SIDE, MIN_SIDE, ResultsView
 from fashion_desktop.ui.status import IndexingStatus, MessageLabel
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
 from fashion_desktop.ui.welcome import Welcome
+from fashion_desktop.workers.board_edits import (
+    DeleteBoard,
+    DuplicateBoard,
+    ItemsToAdd,
+    MoveOnBoard,
+    RemoveFromBoard,
+    RenameBoard,
+    SetNote,
+)
 from fashion_desktop.workers.engine import WorkerThreads
+from fashion_desktop.workers.messages import BoardSummary
 
 log = logging.getLogger("fashion_desktop.ui")
 
@@ -100,13 +119,21 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 0)
         self.splitter.setSizes([980, 300])
-        browse = QWidget()
-        column = QVBoxLayout(browse)
+        self.boards_panel = BoardsPanel(self.settings.boards_width, self.settings.boards_collapsed)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        searching = QWidget()
+        column = QVBoxLayout(searching)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.strip)
         column.addWidget(self.filter_bar)
         column.addWidget(self.splitter, 1)
+        browse = QWidget()
+        row = QHBoxLayout(browse)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.boards_panel)
+        row.addWidget(searching, 1)
         self.welcome = Welcome()
         self.pages = QStackedWidget()
         self.pages.addWidget(self.welcome)
@@ -130,8 +157,11 @@ class MainWindow(QMainWindow):
         self.size_slider.setFixedWidth(90)
         self.size_slider.setToolTip("Thumbnail size (Ctrl+wheel, Ctrl+plus, Ctrl+minus)")
         self.size_slider.setAccessibleName("Thumbnail size")
+        self.export_status = ExportStatus()
+        self.exported: ExportReport | None = None
         status = self.statusBar()
         status.addWidget(self.message, 1)
+        status.addPermanentWidget(self.export_status)
         status.addPermanentWidget(self.indexing)
         status.addPermanentWidget(self.size_slider)
 
@@ -158,6 +188,9 @@ class MainWindow(QMainWindow):
         action(files, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = action(edit, "&Undo", self.presenter.undo, QKeySequence.StandardKey.Undo)
+        self.undo_action.setEnabled(False)
+        edit.addSeparator()
         action(edit, "Copy &paths of the selected items", self.copy_paths, QKeySequence("Ctrl+Shift+C"))
         action(edit, "Select &all", self.view.selectAll)
         action(edit, "&Find words", self._focus_text, QKeySequence.StandardKey.Find)
@@ -179,6 +212,22 @@ class MainWindow(QMainWindow):
         self.forward_action = action(go, "&Forward", lambda: self.presenter.go(1), QKeySequence("Alt+Right"))
         action(go, "&Clear the query (browse)", self.presenter.clear_images, QKeySequence("Escape"))
         action(go, "&More like the selected items", self.more_like_selected, QKeySequence("Ctrl+M"))
+
+        boards = self.menuBar().addMenu("&Boards")
+        action(boards, "&Add the selection to a board", self.add_selection_to_board, QKeySequence("B"))
+        action(boards, "Add the selection to a &new board…", lambda: self.new_board(self.selected_items()))
+        self.remove_action = action(
+            boards, "&Remove from this board", self.remove_selected, QKeySequence.StandardKey.Delete
+        )
+        self.note_action = action(boards, "Edit the &note…", self.edit_note)
+        boards.addSeparator()
+        action(boards, "&New board…", lambda: self.new_board(ItemsToAdd()))
+        self.export_action = action(
+            boards, "&Export this board…", lambda: self.export_board(None), QKeySequence("Ctrl+E")
+        )
+        self.panel_action = action(boards, "Show the boards &panel", self._panel_toggled, QKeySequence("Ctrl+B"), True)
+        for item in (self.remove_action, self.note_action, self.export_action):
+            item.setEnabled(False)
 
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&Guide and shortcuts", self.show_guide, QKeySequence.StandardKey.HelpContents)
@@ -232,6 +281,31 @@ class MainWindow(QMainWindow):
         self.drops.resultsDropped.connect(self.more_like_selected)
         self.welcome.chooseFolder.connect(self.choose_catalog)
         self.welcome.useSample.connect(self.use_sample)
+        self._connect_boards()
+
+    def _connect_boards(self) -> None:
+        presenter, panel = self.presenter, self.boards_panel
+        presenter.boardsChanged.connect(panel.model.set_boards)
+        presenter.boardShown.connect(self._board_shown)
+        presenter.undoChanged.connect(self._undo_changed)
+        presenter.exportProgressed.connect(self.export_status.step)
+        presenter.exportFinished.connect(self._export_finished)
+        panel.openRequested.connect(presenter.open_board)
+        panel.createRequested.connect(lambda: self.new_board(ItemsToAdd()))
+        panel.renameRequested.connect(self.rename_board)
+        panel.duplicateRequested.connect(lambda board: presenter.edit_board(DuplicateBoard(board)))
+        panel.deleteRequested.connect(self.delete_board)
+        panel.exportRequested.connect(self.export_board)
+        panel.foldedChanged.connect(self._panel_folded)
+        panel.model.itemsDropped.connect(presenter.add_to_board)
+        self.view.reorderDropped.connect(self._reorder_dropped)
+        self.view.addToBoardRequested.connect(self.add_selection_to_board)
+        self.view.customContextMenuRequested.connect(self._results_menu)
+        self.detail.noteEdited.connect(self._note_edited)
+        self.export_status.cancelRequested.connect(presenter.cancel_export)
+        self.export_status.openRequested.connect(lambda: self._exported_file(open_in_default_app))
+        self.export_status.revealRequested.connect(lambda: self._exported_file(reveal_in_file_manager))
+        self.panel_action.setChecked(not panel.folded)
 
     # -- workers and catalogs ------------------------------------------------------------------------------------
     def attach_workers(self, workers: WorkerThreads) -> None:
@@ -253,6 +327,7 @@ class MainWindow(QMainWindow):
     def _catalog_changed(self, folder: str) -> None:
         self.setWindowTitle(f"Fashion Desktop — {Path(folder).name}")
         self.detail.show_result(None)
+        self.boards_panel.model.catalog = folder
 
     def choose_catalog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose the folder of your product photos")
@@ -351,7 +426,12 @@ class MainWindow(QMainWindow):
         empty."""
         current = self.view.currentIndex()
         result = self.results.result_at(current.row()) if current.isValid() else None
-        self.detail.show_result(result, self.results.caption_of(result) if result else None)
+        caption = self.results.caption_of(result) if result else None
+        card = self.results.card_at(current.row()) if current.isValid() else None
+        if card is not None:
+            self.detail.show_card(card, result, caption)
+        else:
+            self.detail.show_result(result, caption)
         return result
 
     def _caption_ready(self, item_id: int, caption: str) -> None:
@@ -398,6 +478,195 @@ class MainWindow(QMainWindow):
             self.presenter.caption_rows(self.view.visible_rows())
         else:
             self.presenter.stop_captions()
+
+    # -- boards ----------------------------------------------------------------------------------------------------
+    def selected_items(self) -> ItemsToAdd:
+        return self.results.items_at(self.view.selected_rows())
+
+    def add_selection_to_board(self) -> None:
+        """B: the selection goes to the board last added to; the first time (or from that board) it asks which."""
+        items = self.selected_items()
+        if not len(items):
+            self.message.show_message("Select photos first, then press B to put them on a board.", "info")
+            return
+        target = self.presenter.board_target
+        if target is not None:
+            self.presenter.add_to_board(target.board_id, items)
+            return
+        menu = self.board_menu(items)
+        current = self.view.visualRect(self.view.currentIndex()) if self.view.currentIndex().isValid() else None
+        where = self.view.viewport().mapToGlobal(current.center()) if current is not None else QCursor.pos()
+        menu.popup(where)
+
+    def board_menu(self, items: ItemsToAdd, title: str = "Add to board") -> QMenu:
+        """The boards to add `items` to (the one shown left out), then a new one."""
+        menu = QMenu(title, self)
+        shown = self.presenter.board_shown
+        for board in self.presenter.boards:
+            if shown is None or board.board_id != shown.board_id:
+                menu.addAction(board.name, partial(self.presenter.add_to_board, board.board_id, items))
+        if menu.actions():
+            menu.addSeparator()
+        menu.addAction("New board…", lambda: self.new_board(items))
+        return menu
+
+    def _results_menu(self, point: QPoint) -> None:
+        """Right-click on the grid: the actions on the selection (the tile under the mouse joins it)."""
+        index = self.view.indexAt(point)
+        if index.isValid() and index.row() not in self.view.selected_rows():
+            self.view.select_row(index.row())
+        rows = self.view.selected_rows()
+        if not rows:
+            return
+        menu = QMenu(self)
+        found = bool(self.selected_results())
+        for text, slot, enabled in (
+            ("More like this", self.more_like_selected, found),
+            ("Quick look", self.quick_look_selected, found),
+            ("Copy path", self.copy_paths, bool(self.results.paths(rows))),
+        ):
+            menu.addAction(text, slot).setEnabled(enabled)
+        menu.addSeparator()
+        menu.addMenu(self.board_menu(self.selected_items(), "Add to board"))
+        if self.presenter.board_shown is not None:
+            menu.addAction("Edit the note…", self.edit_note).setEnabled(len(rows) == 1)
+            menu.addAction("Remove from this board", self.remove_selected)
+        menu.popup(self.view.viewport().mapToGlobal(point))
+
+    def new_board(self, items: ItemsToAdd) -> None:
+        count = len(items)
+        label = f"Name of the new board ({count} item{'' if count == 1 else 's'} go on it):" if count else "Name:"
+        self._ask_text("New board", label, "", lambda name: self.presenter.create_board(name, items))
+
+    def rename_board(self, board_id: int) -> None:
+        board = self.presenter.board_named(board_id)
+        if board is not None:
+            rename = partial(self._rename, board_id)
+            self._ask_text("Rename board", f"New name of “{board.name}”:", board.name, rename)
+
+    def _rename(self, board_id: int, name: str) -> None:
+        self.presenter.edit_board(RenameBoard(board_id, name))
+
+    def _ask_text(self, title: str, label: str, text: str, done: Any) -> None:
+        """A one-line question, window-modal but not blocking the event loop; empty answers are ignored."""
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle(title)
+        dialog.setLabelText(label)
+        dialog.setTextValue(text)
+        dialog.textValueSelected.connect(lambda value: done(value.strip()) if value.strip() else None)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def delete_board(self, board_id: int) -> None:
+        board = self.presenter.board_named(board_id)
+        if board is None:
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete board?",
+            f"Delete the board “{board.name}” ({board.count} item{'' if board.count == 1 else 's'})?\n\n"
+            "The photos stay where they are. Edit ▸ Undo brings the board back.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        box.buttonClicked.connect(
+            lambda button: self.presenter.edit_board(DeleteBoard(board_id)) if button is delete else None
+        )
+        box.finished.connect(box.deleteLater)
+        box.open()
+
+    def remove_selected(self) -> None:
+        board = self.presenter.board_shown
+        rows = self.view.selected_rows()
+        if board is not None and rows:
+            hashes = tuple(str(self.results.key_at(row)) for row in rows)
+            self.presenter.edit_board(RemoveFromBoard(board.board_id, hashes))
+
+    def edit_note(self) -> None:
+        """The note of the current board item, in the detail pane (shown if hidden)."""
+        if self.detail.card is None:
+            return
+        self.set_details_shown(True)
+        self.detail.note.setFocus()
+        self.detail.note.selectAll()
+
+    def _note_edited(self, content_hash: str, note: str) -> None:
+        board = self.presenter.board_shown
+        if board is not None:
+            self.presenter.edit_board(SetNote(board.board_id, content_hash, note))
+
+    def _reorder_dropped(self, hashes: object, position: int) -> None:
+        board = self.presenter.board_shown
+        if board is not None and isinstance(hashes, list):
+            self.presenter.edit_board(MoveOnBoard(board.board_id, tuple(hashes), position))
+
+    def _board_shown(self, board: BoardSummary | None) -> None:
+        self.boards_panel.model.set_shown(board.board_id if board is not None else None)
+        for item in (self.remove_action, self.note_action, self.export_action):
+            item.setEnabled(board is not None)
+        name = f" — {board.name}" if board is not None else ""
+        self.setWindowTitle(f"Fashion Desktop — {Path(self.presenter.catalog or '').name}{name}")
+
+    def _undo_changed(self, label: str) -> None:
+        self.undo_action.setText(f"&Undo {label}" if label else "&Undo")
+        self.undo_action.setEnabled(bool(label))
+
+    def _panel_toggled(self, shown: bool) -> None:
+        if shown == self.boards_panel.folded:
+            self.boards_panel.toggle()
+
+    def _panel_folded(self, folded: bool) -> None:
+        self.settings.boards_collapsed = folded
+        self.panel_action.blockSignals(True)
+        self.panel_action.setChecked(not self.boards_panel.folded)
+        self.panel_action.blockSignals(False)
+
+    # -- exporting a board -----------------------------------------------------------------------------------------
+    def export_board(self, board_id: int | None) -> ExportDialog | None:
+        """The export dialog for a board (None: the one shown); the export runs on its own thread."""
+        board = self.presenter.board_named(board_id) if board_id is not None else self.presenter.board_shown
+        catalog = self.presenter.catalog
+        if board is None or catalog is None:
+            return None
+        last = self.settings.export_options if isinstance(self.settings.export_options, dict) else {}
+        folder = default_folder(str(last.get("folder", "")), Path(catalog), Path.home())
+        dialog = ExportDialog(board.name, folder, Path(catalog), last, self)
+        dialog.chosen.connect(partial(self._export_chosen, board, dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+        return dialog
+
+    def _export_chosen(self, board: BoardSummary, dialog: ExportDialog, out: object, options: object) -> None:
+        assert isinstance(out, Path) and (options is None or isinstance(options, LookbookOptions))
+        self.settings.export_options = dialog.choices()
+        self.exported = None
+        self.export_status.running()
+        self.message.show_message(f"Exporting “{board.name}” to {out.name}…", "info")
+        self.presenter.export_board(board.board_id, out, options)
+
+    def _export_finished(self, report: object, text: str, level: str) -> None:
+        if not isinstance(report, ExportReport):
+            self.export_status.finished(False)
+            self.message.show_message(text, level)
+            return
+        self.exported = report
+        self.export_status.finished(True)
+        parts = [f"{report.items} item{'' if report.items == 1 else 's'}"]
+        if report.pages:
+            parts.append(f"{report.pages} pages")
+        if report.missing:
+            parts.append(f"{len(report.missing)} missing (listed in the file)")
+        self.message.show_message(f"Exported {report.path.name} ({', '.join(parts)}) to {report.path.parent}", level)
+
+    def _exported_file(self, action: Any) -> None:
+        if self.exported is not None:
+            action(self.exported.path, lambda text: self.message.show_message(text, "error"))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.boards_panel.set_narrow(self.width() < NARROW_WINDOW)
+        self.panel_action.setChecked(not self.boards_panel.folded)
 
     def models_checked(self, models: list[dict[str, Any]]) -> None:
         self.models_info = models

@@ -77,6 +77,7 @@ class EmptyState(QWidget):
 class ResultsView(QListView):
     moreLikeRequested = Signal()
     quickLookRequested = Signal()
+    addToBoardRequested = Signal()  # B
     sideChanged = Signal(int)
     visibleRowsChanged = Signal(object)  # list of rows in view, settled after scrolling
     reorderDropped = Signal(object, int)  # a shown board's items dragged within it: content hashes, new position
@@ -167,6 +168,9 @@ class ResultsView(QListView):
             return
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.moreLikeRequested.emit()
+            return
+        if key == Qt.Key.Key_B and not event.modifiers():  # the grid takes letters for its type-ahead search first
+            self.addToBoardRequested.emit()
             return
         super().keyPressEvent(event)
 
