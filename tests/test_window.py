@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QStyleFactor
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from fashion_desktop import __version__, logs
+from fashion_desktop import __version__
 from fashion_desktop.catalog.catalog import Catalog
 from fashion_desktop.catalog.query import Query, QueryImage
 from fashion_desktop.paths import AppPaths
@@ -26,7 +26,6 @@ from fashion_desktop.ui.main_window import MainWindow
 from fashion_desktop.ui.mime import REMOTE_MESSAGE, decode_mime, sniff_image
 from fashion_desktop.ui.query_strip import RegionDialog
 from fashion_desktop.ui.results_model import CaptionRole, DuplicatesRole, NameRole, ResultsModel, ScoreRole
-from fashion_desktop.workers.engine import WorkerThreads
 from tests.images import gradient, jpeg_bytes
 from tests.window_support import (
     CATALOG_SIZE,
@@ -34,7 +33,8 @@ from tests.window_support import (
     file_mime,
     has_picture,
     make_catalog,
-    python_threads,
+    open_window,
+    running_window,
     shown_names,
     up_to_date,
 )
@@ -45,27 +45,10 @@ def catalog(tmp_path: Path) -> Path:
     return make_catalog(tmp_path / "catalog")
 
 
-def open_window(qtbot: QtBot, paths: AppPaths, catalog: Path | None, settings: Settings | None = None) -> MainWindow:
-    window = MainWindow(settings or Settings(results_count=12), paths, catalog)
-    qtbot.addWidget(window)
-    window.show()
-    window.attach_workers(WorkerThreads(paths, None))
-    return window
-
-
 @pytest.fixture
 def window(qtbot: QtBot, app_paths: AppPaths, catalog: Path) -> Iterator[MainWindow]:
-    logs.setup(app_paths.log_file)
-    threads_before = python_threads()
-    window = open_window(qtbot, app_paths, catalog)
-    qtbot.waitUntil(lambda: up_to_date(window) and window.results.rowCount() == CATALOG_SIZE, timeout=60000)
-    yield window
-    workers = window.workers
-    window.close()
-    assert workers is not None
-    for worker_thread in workers.all():
-        assert not worker_thread.thread.isRunning(), "worker threads must be joined on close"
-    assert python_threads() <= threads_before, "no Python threads left behind"
+    with running_window(qtbot, app_paths, catalog) as window:
+        yield window
 
 
 def ask(qtbot: QtBot, window: MainWindow, action: object, timeout: int = 30000) -> None:

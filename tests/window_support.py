@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from fashion_desktop import logs
+from fashion_desktop.paths import AppPaths
+from fashion_desktop.settings import Settings
 from fashion_desktop.ui.main_window import MainWindow
+from fashion_desktop.workers.engine import WorkerThreads
 from tests.images import gradient
 
 CATALOG_SIZE = 10
@@ -82,3 +88,27 @@ def shown_names(window: MainWindow) -> list[str]:
         result = window.results.result_at(row)
         names.append(result.path.name if result is not None else "?")
     return names
+
+
+def open_window(qtbot: QtBot, paths: AppPaths, catalog: Path | None, settings: Settings | None = None) -> MainWindow:
+    window = MainWindow(settings or Settings(results_count=12), paths, catalog)
+    qtbot.addWidget(window)
+    window.show()
+    window.attach_workers(WorkerThreads(paths, None))
+    return window
+
+
+@contextmanager
+def running_window(qtbot: QtBot, paths: AppPaths, catalog: Path) -> Iterator[MainWindow]:
+    """The window on `catalog`, indexed and showing it; on leaving, closed with every thread joined."""
+    logs.setup(paths.log_file)
+    threads_before = python_threads()
+    window = open_window(qtbot, paths, catalog)
+    qtbot.waitUntil(lambda: up_to_date(window) and window.results.rowCount() == CATALOG_SIZE, timeout=60000)
+    yield window
+    workers = window.workers
+    window.close()
+    assert workers is not None
+    for worker_thread in workers.all():
+        assert not worker_thread.thread.isRunning(), "worker threads must be joined on close"
+    assert python_threads() <= threads_before, "no Python threads left behind"
