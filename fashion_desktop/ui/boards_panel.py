@@ -1,6 +1,6 @@
 """The boards panel on the left of the grid: the catalog's boards with their item counts, the one shown marked;
-results dropped on a board are added to it. It folds to a narrow bar (by hand, and by itself while the window is
-narrow, so 800×600 keeps its grid)."""
+results dropped on a board are added to it. It folds away (by hand, and by itself while the window is narrow, so
+800×600 keeps its grid), leaving a small "Boards" button the window puts in the query strip."""
 
 from __future__ import annotations
 
@@ -38,7 +38,6 @@ from fashion_desktop.workers.messages import BoardSummary
 ModelIndex = QModelIndex | QPersistentModelIndex
 BoardIdRole = Qt.ItemDataRole.UserRole + 1
 CountRole = Qt.ItemDataRole.UserRole + 2
-FOLDED_WIDTH = 30
 NARROW_WINDOW = 1000  # below this window width the panel starts folded: the grid keeps its tiles
 
 
@@ -172,6 +171,16 @@ class BoardsPanel(QWidget):
         self.fold.setAutoRaise(True)
         self.fold.setAccessibleName("Fold or unfold the boards panel")
         self.fold.clicked.connect(self.toggle)
+        self.fold.setArrowType(Qt.ArrowType.LeftArrow)
+        self.fold.setToolTip("Fold the boards panel (Ctrl+B)")
+        self.unfold = QToolButton()  # shown while folded, outside the panel (the window places it)
+        self.unfold.setText("Boards")
+        self.unfold.setArrowType(Qt.ArrowType.RightArrow)
+        self.unfold.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.unfold.setAutoRaise(True)
+        self.unfold.setToolTip("Show the boards (Ctrl+B)")
+        self.unfold.setAccessibleName("Show the boards panel")
+        self.unfold.clicked.connect(self.toggle)
         self.title = QLabel("Boards")
         font = QFont(self.title.font())
         font.setBold(True)
@@ -231,12 +240,10 @@ class BoardsPanel(QWidget):
 
     def _apply(self) -> None:
         folded = self.folded
-        for widget in (self.title, self.new, self.list):
-            widget.setVisible(not folded)
+        self.setVisible(not folded)
+        self.unfold.setVisible(folded)
         self._update_hint()
-        self.fold.setArrowType(Qt.ArrowType.RightArrow if folded else Qt.ArrowType.LeftArrow)
-        self.fold.setToolTip("Show the boards" if folded else "Fold the boards panel")
-        self.setFixedWidth(FOLDED_WIDTH if folded else self.open_width)
+        self.setFixedWidth(self.open_width)
 
     def _update_hint(self) -> None:
         self.hint.setVisible(not self.folded and not self.model.boards)

@@ -120,6 +120,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 0)
         self.splitter.setSizes([980, 300])
         self.boards_panel = BoardsPanel(self.settings.boards_width, self.settings.boards_collapsed)
+        strip_row = self.strip.layout()
+        assert isinstance(strip_row, QHBoxLayout)
+        strip_row.insertWidget(0, self.boards_panel.unfold)  # the way back to the folded panel, before Back
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         searching = QWidget()
         column = QVBoxLayout(searching)
@@ -603,6 +606,7 @@ class MainWindow(QMainWindow):
 
     def _board_shown(self, board: BoardSummary | None) -> None:
         self.boards_panel.model.set_shown(board.board_id if board is not None else None)
+        self.strip.show_board(board.name if board is not None else None)
         for item in (self.remove_action, self.note_action, self.export_action):
             item.setEnabled(board is not None)
         name = f" — {board.name}" if board is not None else ""

@@ -3,6 +3,8 @@ button; a hint when there is no query. Pictures are decoded off the GUI thread, 
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
@@ -114,6 +116,7 @@ class QueryStrip(QWidget):
         super().__init__()
         self.loader = loader
         self.images: tuple[QueryImage, ...] = ()
+        self.board: str | None = None  # the board shown in the grid
         self.chips: list[Chip] = []
         self.back_button = tool_button("◀", "Back (Alt+Left)")
         self.back_button.setAutoRaise(True)
@@ -155,6 +158,20 @@ class QueryStrip(QWidget):
         self.back_button.setEnabled(can_back)
         self.forward_button.setEnabled(can_forward)
 
+    def show_board(self, name: str | None) -> None:
+        """A board in the grid: its name where the hint was, and a way back to the library."""
+        self.board = name
+        if name is None:
+            self.hint.setText(HINT)
+            self.hint.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+            self.clear_button.setText("× Clear")
+            self.clear_button.setVisible(bool(self.images))
+            return
+        self.hint.setText(f"<b>Board “{escape(name)}”</b> — drag tiles to reorder · Delete removes · Ctrl+E exports")
+        self.hint.setForegroundRole(QPalette.ColorRole.WindowText)
+        self.clear_button.setText("× Close board")
+        self.clear_button.setVisible(True)
+
     def show_images(self, images: tuple[QueryImage, ...]) -> None:
         if images == self.images and self.chips:
             return
@@ -175,7 +192,7 @@ class QueryStrip(QWidget):
         empty = not images
         self.hint.setVisible(empty)
         self.chip_area.setVisible(not empty)
-        self.clear_button.setVisible(not empty)
+        self.clear_button.setVisible(not empty or self.board is not None)
         count = len(images)
         self.caption.setText("" if empty else ("combined query" if count > 1 else ""))
 
