@@ -63,3 +63,27 @@ def test_real_window_browse_drop_quick_look_and_small(models_env: Path, tmp_path
     small = state["small"]
     assert small["size"] == [800, 600] and all(small["controls"].values()), small["controls"]
     assert small["cut"] == [] and small["text box width"] >= 150 and len(small["tiles"]) >= 6
+
+
+@pytest.mark.slow
+def test_real_window_board_by_mouse(models_env: Path, tmp_path: Path) -> None:
+    """A tile dragged with the mouse onto a board in the panel is added; a board's last tile dragged to the front
+    moves there; at 800×600 the panel folds away; the board's screenshot has pictures and notes on it."""
+    result = subprocess.run(
+        ["xvfb-run", "-a", "-s", "-screen 0 1280x860x24", sys.executable, str(REPO / "tests" / "board_screenshot.py")]
+        + [str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "xcb"},
+        timeout=300,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    state = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "error" not in state, state
+    assert state["drag onto board"] == ["released"] and state["board"]["panel"] == 8, "the dragged tile was added"
+    before = state["before reorder"]
+    assert len(before) == 8 and state["after reorder"] == [before[-1], *before[:-1]]
+    assert state["small folded"]
+    shot = np.asarray(Image.open(tmp_path / "boards.png").convert("L"), dtype=np.float32)
+    assert shot.std() > 15 and (tmp_path / "boards-dark.png").is_file()
