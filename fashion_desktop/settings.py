@@ -43,7 +43,7 @@ class Settings:
     thumbnail_size: int = 140  # tile picture side in pixels (the slider, Ctrl+wheel)
     details_shown: bool = True  # the detail pane
     session: dict[str, object] = field(default_factory=dict)  # the last query (catalog, images, filters, text)
-    boards_collapsed: bool = False  # the boards panel folded to a narrow bar
+    boards_collapsed: bool = False  # the boards panel folded away (by hand)
     boards_width: int = 190  # the boards panel's width when open
     board_targets: dict[str, int] = field(default_factory=dict)  # catalog folder → the board B adds to (last used)
     export_options: dict[str, object] = field(default_factory=dict)  # the last export's format, layout and folder

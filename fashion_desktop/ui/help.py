@@ -22,6 +22,15 @@ colour, gender, More…) take several values each; the search box finds words in
 and any other field ("shoes" also finds "Shoe").</li>
 <li><b>Drop a folder</b> to open it as a catalog. File ▸ Recent catalogs switches between them.</li>
 </ul>
+<h3>Boards</h3>
+<ul>
+<li><b>Collect looks:</b> select items and press B (the board you last added to; the first time it asks), right-click
+▸ Add to board, or drag them onto a board in the panel on the left (Ctrl+B shows or hides it).</li>
+<li><b>Open a board</b> by clicking it: drag its tiles to reorder them, write a note in the detail pane, Delete
+removes from the board. Back returns to where you were.</li>
+<li><b>Send it on:</b> Ctrl+E exports a PDF lookbook, a contact sheet or a ZIP. Ctrl+Z undoes any board change,
+a deleted board included.</li>
+</ul>
 <h3>Shortcuts</h3>
 <table cellspacing="4">
 <tr><td>Ctrl+V / Ctrl+O</td><td>search with a pasted / opened image</td></tr>
@@ -33,6 +42,10 @@ and any other field ("shoes" also finds "Shoe").</li>
 <tr><td>Ctrl+A, Ctrl/Shift+click</td><td>select several; drag them out as files</td></tr>
 <tr><td>Ctrl+Shift+C</td><td>copy the paths of the selected items</td></tr>
 <tr><td>Ctrl+plus / Ctrl+minus, Ctrl+wheel</td><td>larger / smaller thumbnails</td></tr>
+<tr><td>B</td><td>add the selection to a board</td></tr>
+<tr><td>Delete</td><td>remove the selection from the board shown</td></tr>
+<tr><td>Ctrl+E / Ctrl+B</td><td>export the board shown / show or hide the boards panel</td></tr>
+<tr><td>Ctrl+Z</td><td>undo the last board change</td></tr>
 <tr><td>F5</td><td>re-index the catalog</td></tr>
 </table>"""
 

@@ -721,6 +721,7 @@ class MainWindow(QMainWindow):
         self.settings.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode()
         self.settings.window_state = bytes(self.splitter.saveState().toBase64().data()).decode()
         self.settings.save(self.paths.settings_file)
+        self.presenter.stop()
         if self.workers is not None:
             self.workers.stop()
         self.quick_look.close()

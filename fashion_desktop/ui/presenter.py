@@ -615,6 +615,10 @@ class Presenter(QObject):
                 self.set_query(self._blank_query())
         self.boardEdited.emit(done)
 
+    def stop(self) -> None:
+        """The window is closing: no more polling of the boards (the workers are stopped next)."""
+        self._poll.stop()
+
     # -- exporting a board -------------------------------------------------------------------------------------------
     def export_board(self, board_id: int, out: Path, options: LookbookOptions | None) -> int:
         """Write a board to `out` (.pdf, .png or .zip) on the export thread; returns the request id."""

@@ -171,9 +171,10 @@ class BoardExportWorker(Worker):
     progressed = Signal(int, int, int)
     exported = Signal(int, object)  # request id, ExportReport
 
-    def __init__(self, paths: AppPaths) -> None:
+    def __init__(self, paths: AppPaths, embedder: SharedEmbedder | None = None) -> None:
         super().__init__()
         self.paths = paths
+        self.embedder = embedder  # the window's one ResNet session (it only names the store's vectors here)
 
     @Slot(object)
     def export(self, request: object) -> None:
@@ -185,7 +186,8 @@ class BoardExportWorker(Worker):
         assert isinstance(request, ExportRequest)
         request_id = request.request_id
         try:
-            catalog = Catalog.open(request.catalog, self.paths)
+            shared = self.embedder.get() if self.embedder is not None else None
+            catalog = Catalog.open(request.catalog, self.paths, embedder=shared)
             try:
                 captioner = installed_captioner(self.paths.models_search_path)
                 if captioner is not None:

@@ -337,7 +337,7 @@ class WorkerThreads:
         self.captions = WorkerThread(CaptionWorker(paths, self.embedder, threads), "captions")
         self.index = WorkerThread(IndexWorker(paths, self.embedder), "indexing")
         self.boards = WorkerThread(BoardsWorker(paths, self.embedder), "boards")
-        self.export = WorkerThread(BoardExportWorker(paths), "export")
+        self.export = WorkerThread(BoardExportWorker(paths, self.embedder), "export")
 
     def all(
         self,
