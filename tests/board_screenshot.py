@@ -16,10 +16,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QTimer
+from PySide6.QtCore import QPoint
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
@@ -32,6 +31,7 @@ from fashion_desktop.ui.main_window import MainWindow  # noqa: E402
 from fashion_desktop.ui.results_model import ItemIdRole, NoteRole  # noqa: E402
 from fashion_desktop.workers.board_edits import ItemsToAdd, SetNote  # noqa: E402
 from fashion_desktop.workers.engine import WorkerThreads  # noqa: E402
+from tests.screen_steps import stepper  # noqa: E402
 
 BOARD = "Spring shoot"
 NOTES = {0: "Hero look: open the lookbook with it", 2: "Ask for the beige one too"}
@@ -86,17 +86,7 @@ def main(out: Path) -> None:
     window.thumbnails.loaded.connect(
         lambda key, image: pictures.add(key[-1]) if isinstance(key, tuple) and not image.isNull() else None
     )
-    deadline = [time.monotonic() + 180]
-
-    def wait(condition: Callable[[], bool], then: Callable[[], None], settle: int = 400) -> None:
-        if condition():
-            QTimer.singleShot(settle, then)
-        elif time.monotonic() > deadline[0]:
-            state["error"] = f"timed out before {then.__name__}"
-            window.close()
-            app.quit()
-        else:
-            QTimer.singleShot(100, lambda: wait(condition, then, settle))
+    wait = stepper(app, window, state, lambda: "")
 
     def tiles_loaded() -> bool:
         rows = view.visible_rows()

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, QTimer
@@ -30,6 +29,7 @@ from fashion_desktop.settings import Settings  # noqa: E402
 from fashion_desktop.ui.main_window import MainWindow  # noqa: E402
 from fashion_desktop.ui.results_model import CaptionRole  # noqa: E402
 from fashion_desktop.workers.engine import WorkerThreads  # noqa: E402
+from tests.screen_steps import stepper  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DROPPED = ("noto", "noto-handbag.jpg")
@@ -96,17 +96,7 @@ def main(out: Path) -> None:
             thumbnails.add(key[2])
 
     window.thumbnails.loaded.connect(thumbnail_loaded)
-    deadline = [time.monotonic() + 180]
-
-    def wait(condition: Callable[[], bool], then: Callable[[], None], settle: int = 400) -> None:
-        if condition():
-            QTimer.singleShot(settle, then)
-        elif time.monotonic() > deadline[0]:
-            state["error"] = f"timed out before {then.__name__} (indexing {window.presenter.indexing.phase})"
-            window.close()
-            app.quit()
-        else:
-            QTimer.singleShot(100, lambda: wait(condition, then, settle))
+    wait = stepper(app, window, state, lambda: f" (indexing {window.presenter.indexing.phase})")
 
     def visible_tiles() -> list[list[int]]:
         viewport = window.view.viewport()
