@@ -21,7 +21,8 @@ from fashion_desktop.paths import AppPaths
 from fashion_desktop.ui.main_window import MainWindow
 from fashion_desktop.ui.results_model import MissingRole, NoteRole, TileRole
 from tests.board_support import pdf_pages
-from tests.window_support import drag, make_catalog, running_window
+from tests.images import gradient
+from tests.window_support import drag, file_mime, make_catalog, running_window
 
 
 @pytest.fixture
@@ -203,7 +204,7 @@ def test_context_menu_adds_to_a_board_or_a_new_one(
 
 
 def test_results_dragged_onto_a_board_are_added(
-    qtbot: QtBot, window: MainWindow, app_paths: AppPaths, catalog: Path
+    qtbot: QtBot, window: MainWindow, app_paths: AppPaths, catalog: Path, tmp_path: Path
 ) -> None:
     create_board(qtbot, window, "Shoot")
     select(window, "item4.jpg", "item7.jpg")
@@ -215,6 +216,24 @@ def test_results_dragged_onto_a_board_are_added(
     assert sorted(n for n, _ in dict(stored(app_paths, catalog))["Shoot"]) == ["item4.jpg", "item7.jpg"]
     below = QPoint(spot.x(), target.viewport().height() - 2)  # not on a board: refused, nothing added
     assert not drag(target.viewport(), mime, below, drop=False) or window.boards_panel.board_at(below) is None
+    stranger = tmp_path / "elsewhere.jpg"
+    gradient(120, 140, seed=99).save(stranger)
+    files = file_mime(catalog / "bags" / "item9.jpg", stranger)  # from a file manager: the catalog's own are taken
+    edited(qtbot, window, lambda: drag(target.viewport(), files, spot))
+    assert panel_rows(window) == [("Shoot", 3)]
+    assert "Added 1 item to “Shoot”" in window.message.text() and "elsewhere.jpg" in window.message.text()
+
+
+def test_boards_changed_by_the_command_line_show_up(
+    qtbot: QtBot, window: MainWindow, app_paths: AppPaths, catalog: Path
+) -> None:
+    with qtbot.waitSignal(window.presenter.boardsChanged, timeout=10000):
+        other = Catalog.open(catalog, app_paths)
+        try:
+            Boards(other.store).create("Made elsewhere")
+        finally:
+            other.close()
+    assert panel_rows(window) == [("Made elsewhere", 0)]
 
 
 # -- a board in the grid -----------------------------------------------------------------------------------------
@@ -364,3 +383,19 @@ def test_export_from_the_window_writes_the_lookbook(
     again.format.setCurrentIndex(again.format.findData(".zip"))
     assert again.path.text().endswith("Shoot.zip") and not again.per_page.isEnabled()
     again.reject()
+
+
+def test_export_can_be_cancelled_and_leaves_no_file(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    board = board_with(qtbot, window, "Shoot", "item1.jpg", "item2.jpg")
+    dialog = window.export_board(board)
+    assert dialog is not None
+    out = tmp_path / "sheet.png"
+    dialog.format.setCurrentIndex(dialog.format.findData(".png"))
+    dialog.path.setText(str(out))
+    with qtbot.waitSignal(window.presenter.exportFinished, timeout=30000):
+        dialog.export_button.click()
+        assert window.export_status.progress.isVisible() and window.export_status.cancel.isVisible()
+        window.export_status.cancel.click()  # before the export thread has drawn anything
+    assert not out.exists() and not list(tmp_path.glob("sheet*"))
+    assert window.message.text() == "Export cancelled; nothing was written." and window.message.level == "info"
+    assert not window.export_status.isVisible()
