@@ -245,7 +245,7 @@ def board_with(qtbot: QtBot, window: MainWindow, name: str, *files: str) -> int:
     return board
 
 
-def test_open_board_shows_its_order_and_back_returns(qtbot: QtBot, window: MainWindow) -> None:
+def test_open_board_shows_its_order_and_back_returns(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     board = board_with(qtbot, window, "Shoot", "item6.jpg", "item0.jpg", "item3.jpg")
     open_board(qtbot, window, board)
     assert shown_files(window) == ["item6.jpg", "item0.jpg", "item3.jpg"]
@@ -261,6 +261,12 @@ def test_open_board_shows_its_order_and_back_returns(qtbot: QtBot, window: MainW
     answer(qtbot, window, lambda: window.presenter.go(-1))
     assert window.presenter.query.browsing and window.results.rowCount() == 10
     assert window.boards_panel.model.shown is None
+    answer(qtbot, window, lambda: window.presenter.go(1))
+    assert window.strip.board == "Shoot" and window.strip.clear_button.isVisible()
+    other = make_catalog(tmp_path / "other")
+    answer(qtbot, window, lambda: window.open_catalog(str(other)))  # another catalog: its own boards, none shown
+    assert window.strip.board is None and window.presenter.board_shown is None and "Shoot" not in window.windowTitle()
+    qtbot.waitUntil(lambda: window.presenter.boards == [] and window.boards_panel.model.catalog == str(other))
 
 
 def test_reorder_by_drag_persists(qtbot: QtBot, window: MainWindow, app_paths: AppPaths, catalog: Path) -> None:

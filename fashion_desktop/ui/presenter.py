@@ -262,7 +262,8 @@ class Presenter(QObject):
         self.facetsChanged.emit(self.facets)
         request = self._next_id()
         self._openCatalog.emit(request, folder)
-        self.boards, self.board_shown, self.undo_steps = [], None, []
+        self.boards, self.undo_steps = [], []
+        self._set_board_shown(None)  # the old catalog's board leaves the panel, the strip and the title
         self.boardsChanged.emit(self.boards)
         self.undoChanged.emit("")
         self._boards_request = self._next_id()
@@ -357,7 +358,7 @@ class Presenter(QObject):
     def _run(self, query: Query, keep_position: bool = False) -> None:
         if self.catalog is None:
             return
-        if not query.browsing and not keep_position:
+        if (query.images or query.item_ids) and not keep_position:
             self.message.emit("Searching…", "info")
         self._cancelSearch.emit(self._search_request)
         self._search_request = self._next_id()
