@@ -251,6 +251,8 @@ def test_open_board_shows_its_order_and_back_returns(qtbot: QtBot, window: MainW
     assert shown_files(window) == ["item6.jpg", "item0.jpg", "item3.jpg"]
     assert window.message.text() == "Board “Shoot”: 3 items" and "Shoot" in window.windowTitle()
     assert window.boards_panel.model.shown == board and window.export_action.isEnabled()
+    sort = window.filter_bar.sort
+    assert sort.currentText() == "Sort: Board order" and not sort.isEnabled(), "a board keeps its own order"
     select(window, "item0.jpg")
     assert window.detail.result is not None and window.detail.result.path.name == "item0.jpg"
     assert window.detail.note.isVisible()

@@ -20,12 +20,12 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_desktop.catalog.fields import FIELDS, FOLDER_FILTER
-from fashion_desktop.catalog.query import SORTS, FacetValue
+from fashion_desktop.catalog.query import SORTS, FacetValue, Query
 from fashion_desktop.ui.colours import swatch
 from fashion_desktop.ui.query_strip import tool_button
 
 COUNTS = (12, 24, 48, 96, 200)
-RANKED = "similarity"  # what the sort box shows for an image query; never a library sort
+RANKED = "ranked"  # the sort box's entry for an order that is not a library sort (similarity, a board's own)
 COLOUR_FIELD = "base_colour"
 
 
@@ -192,37 +192,40 @@ class FilterBar(QWidget):
         self._rebuild_more()
 
     # -- showing the query and the counts ------------------------------------------------------------------------
-    def show_query(
-        self, filters: tuple[tuple[str, str], ...], text: str, sort: str, count: int, browsing: bool
-    ) -> None:
-        self._filters = filters
-        self._show_ranking(browsing)
-        for widget, value in ((self.sort, RANKED if not browsing else sort), (self.count, count)):
+    def show_query(self, query: Query) -> None:
+        self._filters = query.filters
+        self._show_order(query)
+        for widget, value in ((self.sort, query.sort if query.browsing else RANKED), (self.count, query.k)):
             widget.blockSignals(True)
             widget.setCurrentIndex(max(0, widget.findData(value)))
             widget.blockSignals(False)
+        text = query.text
         if text != self.text.text().strip():
             self.text.setText(text)
         for key, button in self.buttons.items():
             chosen = self.chosen(key)
             button.show_chosen(chosen)
             button.setVisible(key in self._in_bar or bool(chosen))  # an active filter is always in sight
-        self.clear.setEnabled(bool(filters or text))
+        self.clear.setEnabled(bool(query.filters or text))
         self._rebuild_more()
 
-    def _show_ranking(self, browsing: bool) -> None:
-        """Similar items are ranked by similarity, whatever the library's sort: the box says so instead of showing
-        a sort that does not apply (and comes back as it was when browsing again)."""
+    def _show_order(self, query: Query) -> None:
+        """Similar items are ranked by similarity and a board keeps its own order, whatever the library's sort: the
+        box says so instead of showing a sort that does not apply (and comes back as it was when browsing again)."""
         ranked_at = self.sort.findData(RANKED)
         self.sort.blockSignals(True)
-        if browsing and ranked_at >= 0:
+        if ranked_at >= 0:
             self.sort.removeItem(ranked_at)
-        elif not browsing and ranked_at < 0:
-            self.sort.addItem("Sort: Similarity", RANKED)
+        if not query.browsing:
+            self.sort.addItem("Sort: Board order" if query.board is not None else "Sort: Similarity", RANKED)
         self.sort.blockSignals(False)
-        self.sort.setEnabled(browsing)
+        self.sort.setEnabled(query.browsing)
         self.sort.setToolTip(
-            "How the library is ordered while browsing" if browsing else "Similar items are ranked by similarity"
+            "How the library is ordered while browsing"
+            if query.browsing
+            else "A board keeps its own order: drag tiles to change it"
+            if query.board is not None
+            else "Similar items are ranked by similarity"
         )
 
     def show_facets(self, facets: dict[str, list[FacetValue]]) -> None:

@@ -412,7 +412,7 @@ class MainWindow(QMainWindow):
     # -- showing -------------------------------------------------------------------------------------------------
     def _query_changed(self, query: Query) -> None:
         self.strip.show_images(query.images)
-        self.filter_bar.show_query(query.filters, query.text, query.sort, query.k, query.browsing)
+        self.filter_bar.show_query(query)
 
     def _history_changed(self, back: bool, forward: bool) -> None:
         self.strip.set_history(back, forward)
