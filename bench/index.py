@@ -5,16 +5,16 @@
 1. Indexing generated catalogs of small (60×80) and large (2400×3200) JPEGs with the full-size random-weight
    ResNet50 (2 threads), round after round on one warm session: the bare batched model (`embed_pixels` on ready
    [32, 3, 224, 224] batches), this pipeline (hashing, decoding threads, the model on its own thread, committed
-   store), the previous pipeline (commit a349b05's indexer on the same store) and the seed-style pipeline
-   (transformers image processor + PyTorch, one image at a time). Pipeline efficiency = pipeline ÷ bare model of
-   the same round.
+   store), the previous pipeline (main at commit 4413877c: its indexer on the same store) and the seed-style
+   pipeline (transformers image processor + PyTorch, one image at a time). Pipeline efficiency = pipeline ÷ bare
+   model of the same round.
 2. The search index at each size on synthetic 2048-d unit vectors, clustered (CNN-like) and uniform, written into a
    real catalog store. Each approach runs in a fresh process, so its memory is its own: this version (vectors read
-   by position from the vector file; projection and tree cached beside it) and the previous one (commit a349b05:
-   every vector copied into memory, scikit-learn KD-tree over a PCA projection built on open). Open time (store,
-   rows, index ready), the first open after indexing (this version makes its cache then), search time (k=10, half
-   catalog items, half held-out vectors), peak and final resident memory (VmHWM, VmRSS = anonymous + file pages);
-   every answer checked against brute force.
+   by position from the vector file; projection and tree cached beside it) and the previous one (main at commit
+   4413877c: every vector copied into memory, scikit-learn KD-tree over a PCA projection built on open). Open time
+   (store, rows, index ready), the first open after indexing (this version makes its cache then), search time (k=10,
+   half catalog items, half held-out vectors), peak and final resident memory (VmHWM, VmRSS = anonymous + file
+   pages); every answer checked against brute force.
 Not a test: run by hand; the last line is one JSON object of the figures.
 """
 
@@ -41,7 +41,7 @@ from common import bench_paths, closing_line  # noqa: E402
 
 DIM = 2048
 BATCH = 32
-PREVIOUS = "a349b05"  # the commit whose indexer, vector loading and search index this compares with
+PREVIOUS = "4413877c"  # main before this branch: the indexer, vector loading and search index compared with
 MODEL = "bench-model"
 QUERIES = 30
 
