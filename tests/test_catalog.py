@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 
 from fashion_desktop.catalog.catalog import Catalog, CatalogMissingError
-from fashion_desktop.catalog.indexer import IndexControl, IndexProgress, IndexReport
+from fashion_desktop.catalog.indexer import INDEX_BATCH, IndexControl, IndexProgress, IndexReport
 from fashion_desktop.catalog.store import DB_FILE, CatalogStore, IndexResult, store_dir_for
 from fashion_desktop.imaging import ImageSource
 from fashion_desktop.models.captioner import Captioner
@@ -58,6 +58,26 @@ def vectors_by_path(catalog: Catalog) -> dict[str, np.ndarray]:
     ids, vectors = catalog.store.load_vectors_for(sorted(catalog.store.indexed_ids()))
     items = catalog.store.items(list(ids))
     return {items[int(i)].path: v for i, v in zip(ids, vectors, strict=True)}
+
+
+def test_the_model_embeds_at_most_index_batch_images_at_once(
+    tmp_path: Path, open_catalog: OpenCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model's memory grows with the largest batch it is given and is kept for the session's life: indexing
+    gives it INDEX_BATCH images at a time unless told otherwise."""
+    catalog = open_catalog(make_catalog(tmp_path / "catalog"))
+    batches: list[int] = []
+    embed_pixels = catalog.embedder.embed_pixels
+
+    def counted(pixels: np.ndarray) -> np.ndarray:
+        batches.append(len(pixels))
+        return embed_pixels(pixels)
+
+    monkeypatch.setattr(catalog.embedder, "embed_pixels", counted)
+    progress: list[IndexProgress] = []
+    assert catalog.index(on_progress=progress.append).embedded == 12
+    assert INDEX_BATCH < 12 and batches == [INDEX_BATCH, 12 - INDEX_BATCH]
+    assert [p.done for p in progress] == [INDEX_BATCH, 12]
 
 
 def test_first_index_then_search(tmp_path: Path, open_catalog: OpenCatalog) -> None:

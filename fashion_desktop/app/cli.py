@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="index a catalog folder (default: the sample catalog)")
     index.add_argument("catalog", nargs="?", type=Path)
     index.add_argument("--captions", action="store_true", help="also caption every item (slow)")
-    index.add_argument("--batch-size", type=_positive, default=32, help=argparse.SUPPRESS)
+    index.add_argument("--batch-size", type=_positive, default=None, help=argparse.SUPPRESS)
 
     search = commands.add_parser("search", help="find the catalog items most like these images")
     search.add_argument("images", nargs="+", type=_query)

@@ -13,7 +13,7 @@ from PIL import Image
 
 from fashion_desktop.catalog.browse import Library
 from fashion_desktop.catalog.fields import COLUMNS, FACETS, FOLDER_FILTER, field_named
-from fashion_desktop.catalog.indexer import IndexControl, Indexer, IndexProgress, IndexReport
+from fashion_desktop.catalog.indexer import INDEX_BATCH, IndexControl, Indexer, IndexProgress, IndexReport
 from fashion_desktop.catalog.query import LibraryView, Query, QueryImage, Region, SearchResult
 from fashion_desktop.catalog.scan import content_hash
 from fashion_desktop.catalog.search import ExactIndex, SearchHit, combine_queries
@@ -75,16 +75,17 @@ class Catalog:
         self,
         control: IndexControl | None = None,
         on_progress: Callable[[IndexProgress], None] | None = None,
-        batch_size: int = 32,
+        batch_size: int | None = None,
         on_styles: Callable[[StylesReport], None] | None = None,
     ) -> IndexReport:
         """Bring the catalog up to date. styles.csv first, and only when it changed (`on_styles` hears of it at
-        once), so metadata filters work while the photos are being embedded."""
+        once), so metadata filters work while the photos are being embedded. `batch_size`: images the model
+        embeds at once (INDEX_BATCH unless given)."""
         with self.store.writing():
             styles = self.import_styles()
             if styles is not None and on_styles is not None:
                 on_styles(styles)
-            report = Indexer(self.store, self.embedder, batch_size=batch_size).run(control, on_progress)
+            report = Indexer(self.store, self.embedder, batch_size=batch_size or INDEX_BATCH).run(control, on_progress)
             report.styles = styles
             self.store.refresh_text(self.store.ids_missing_text(), self.caption_model or "")
         self._index = None
