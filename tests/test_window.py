@@ -19,11 +19,12 @@ from pytestqt.qtbot import QtBot
 from fashion_desktop import __version__
 from fashion_desktop.catalog.catalog import Catalog
 from fashion_desktop.catalog.query import SORTS, Query, QueryImage
+from fashion_desktop.imaging import sniff_image
 from fashion_desktop.paths import AppPaths
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.colours import MIN_CONTRAST, contrast, message_colour
 from fashion_desktop.ui.main_window import MainWindow
-from fashion_desktop.ui.mime import REMOTE_MESSAGE, decode_mime, sniff_image
+from fashion_desktop.ui.mime import REMOTE_MESSAGE, decode_mime
 from fashion_desktop.ui.query_strip import RegionDialog
 from fashion_desktop.ui.results_model import CaptionRole, DuplicatesRole, NameRole, ResultsModel, ScoreRole
 from tests.images import gradient, jpeg_bytes
