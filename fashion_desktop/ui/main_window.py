@@ -49,6 +49,7 @@ from fashion_desktop.ui.errors import ErrorBridge
 from fashion_desktop.ui.export_dialog import ExportDialog, ExportStatus, default_folder
 from fashion_desktop.ui.filter_bar import FilterBar
 from fashion_desktop.ui.help import GUIDE, about_text, models_text, show_message
+from fashion_desktop.ui.licences import LicencesWindow, licence_notices
 from fashion_desktop.ui.mime import DecodedMime, decode_mime
 from fashion_desktop.ui.presenter import Presenter
 from fashion_desktop.ui.query_strip import QueryStrip
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.workers: WorkerThreads | None = None
         self.models_info: list[dict[str, Any]] = []
         self.missing_models_dialog: QMessageBox | None = None
+        self.licences_window: LicencesWindow | None = None
         self.setWindowTitle("Fashion Desktop")
         self.resize(1280, 860)
         self.setMinimumSize(760, 560)
@@ -235,6 +237,7 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&Guide and shortcuts", self.show_guide, QKeySequence.StandardKey.HelpContents)
         action(help_menu, "About the &models", self.show_models)
+        action(help_menu, "Open-source &licences", self.show_licences)
         action(help_menu, "&About Fashion Desktop", self.show_about)
         self.captions_action.setChecked(self.settings.captions)
         self.collapse_action.setChecked(self.settings.collapse_duplicates)
@@ -699,6 +702,14 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         show_message(self, "About Fashion Desktop", about_text(self.models_info), rich=True)
+
+    def show_licences(self) -> None:
+        """Help ▸ Open-source licences: one window, raised when asked again."""
+        if self.licences_window is None:
+            self.licences_window = LicencesWindow(licence_notices(self.paths), self)
+        self.licences_window.show()
+        self.licences_window.raise_()
+        self.licences_window.activateWindow()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):

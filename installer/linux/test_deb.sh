@@ -76,6 +76,7 @@ trace="$(mktemp)"
 HOME="$home" QT_QPA_PLATFORM=offscreen strace -f -qq -e trace=connect,openat,creat,mkdir,rename,unlink \
   -o "$trace" fashion-desktop --self-test | tee "$home/self-test.out"
 grep -q "self-test passed" "$home/self-test.out"
+grep -qF "from the bundle's NOTICES.txt" "$home/self-test.out" || fail "the installed app does not show its NOTICES.txt"
 if grep -E "connect\(.*(AF_INET|AF_INET6)" "$trace"; then
   fail "the installed app opened a network connection"
 fi
