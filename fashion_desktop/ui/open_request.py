@@ -13,6 +13,8 @@ from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
+from fashion_desktop.paths import shown
+
 MAX_PATH_CHARS = 4096  # PATH_MAX on Linux; longer is not a path any program could have handed over
 SHOWN_NAMES = 3  # a message names at most this many files, then says how many more
 Item = TypeVar("Item")
@@ -137,7 +139,7 @@ def _local_path(argument: str) -> Path | None:
 
 def _shown(text: str) -> str:
     """A name fit for a one-line message (another process may send anything)."""
-    printable = "".join(c if c.isprintable() else "?" for c in text)
+    printable = shown(text)
     return printable if len(printable) <= 120 else f"…{printable[-117:]}"
 
 
