@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import PySide6
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QPalette, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import QColor, QGuiApplication, QPalette, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -27,6 +27,7 @@ from fashion_desktop import licences
 from fashion_desktop.licences import Notice
 from fashion_desktop.models.installed import describe_models
 from fashion_desktop.paths import AppPaths
+from fashion_desktop.ui.colours import MIN_CONTRAST, contrast
 
 HIGHLIGHTS = 300  # matches marked in the shown text at most (a licence text can hold thousands of "the")
 
@@ -155,11 +156,16 @@ class LicencesWindow(QDialog):
         self._mark(self.search.text().split())
 
     def _mark(self, words: list[str]) -> None:
-        """The search's words highlighted in the palette's selection colours; the view scrolls to the first."""
+        """The search's words highlighted in the palette's selection colours (its text made black or white where the
+        theme's pair is too faint to read); the view scrolls to the first."""
         palette = self.text.palette()
+        background = palette.color(QPalette.ColorRole.Highlight)
+        foreground = palette.color(QPalette.ColorRole.HighlightedText)
+        if contrast(foreground, background) < MIN_CONTRAST:  # e.g. white on a mid blue, common in dark themes
+            foreground = max((QColor("black"), QColor("white")), key=lambda colour: contrast(colour, background))
         marked = QTextCharFormat()
-        marked.setBackground(palette.color(QPalette.ColorRole.Highlight))
-        marked.setForeground(palette.color(QPalette.ColorRole.HighlightedText))
+        marked.setBackground(background)
+        marked.setForeground(foreground)
         selections: list[QTextEdit.ExtraSelection] = []
         document = self.text.document()
         for word in words:
