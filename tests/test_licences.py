@@ -9,7 +9,7 @@ from pathlib import Path
 
 import PySide6
 import pytest
-from PySide6.QtGui import QColor, QPalette, QTextCharFormat
+from PySide6.QtGui import QPalette, QTextCharFormat
 from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
@@ -20,6 +20,7 @@ from fashion_desktop.ui.colours import MIN_CONTRAST, contrast
 from fashion_desktop.ui.licences import LicenceNotices, LicencesWindow, licence_notices
 from fashion_desktop.ui.main_window import MainWindow
 from tests.test_packaging import attributed, dist_file, made_up_model, notices
+from tests.window_support import dark_palette
 
 
 def by_title(found: list[licences.Notice]) -> dict[str, licences.Notice]:
@@ -116,18 +117,8 @@ def test_the_window_fits_a_small_screen(qtbot: QtBot, app_paths: AppPaths) -> No
 
 
 def test_the_window_follows_a_dark_palette(qtbot: QtBot, app_paths: AppPaths) -> None:
-    dark = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, QColor(32, 32, 32)),
-        (QPalette.ColorRole.Base, QColor(24, 24, 24)),
-        (QPalette.ColorRole.WindowText, QColor(230, 230, 230)),
-        (QPalette.ColorRole.Text, QColor(230, 230, 230)),
-        (QPalette.ColorRole.Highlight, QColor(60, 110, 200)),
-        (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
-    ):
-        dark.setColor(role, colour)
     window = LicencesWindow(LicenceNotices(licence_notices(app_paths).notices, "origin", bundled=False))
-    window.setPalette(dark)
+    window.setPalette(dark_palette())
     qtbot.addWidget(window)
     window.show()
     window.search.setText("license")

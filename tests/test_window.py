@@ -30,6 +30,7 @@ from fashion_desktop.ui.results_model import CaptionRole, DuplicatesRole, NameRo
 from tests.images import gradient, jpeg_bytes
 from tests.window_support import (
     CATALOG_SIZE,
+    dark_palette,
     drag,
     file_mime,
     has_picture,
@@ -489,15 +490,7 @@ def test_message_colours_follow_the_level_and_stay_readable(qtbot: QtBot, window
     info = label.palette().color(QPalette.ColorRole.WindowText)
     assert error != success and info == window.palette().color(QPalette.ColorRole.WindowText)
     assert not label.font().bold()
-    dark = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, QColor(45, 45, 45)),
-        (QPalette.ColorRole.WindowText, QColor(230, 230, 230)),
-        (QPalette.ColorRole.Base, QColor(30, 30, 30)),
-        (QPalette.ColorRole.Text, QColor(230, 230, 230)),
-    ):
-        dark.setColor(role, colour)
-    for palette in (QApplication.palette(), dark, QStyleFactory.create("Fusion").standardPalette()):
+    for palette in (QApplication.palette(), dark_palette(), QStyleFactory.create("Fusion").standardPalette()):
         background = palette.color(QPalette.ColorRole.Window)
         for level in ("info", "success", "error"):
             assert contrast(message_colour(level, palette), background) >= MIN_CONTRAST, (level, background.name())
