@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from fashion_desktop.catalog.query import DEFAULT_SORT, SORTS, FacetValue, Query, QueryImage, Region, SearchResult
 from fashion_desktop.export.options import LookbookOptions
+from fashion_desktop.paths import shown
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.results_model import ResultsModel, display_name
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
@@ -446,7 +447,7 @@ class Presenter(QObject):
         if images:
             self._opened_images = tuple(QueryImage(path=path, label=path.name) for path in images)
             if self.catalog is None:
-                names = ", ".join(image.label for image in self._opened_images[:3])
+                names = ", ".join(shown(image.label) for image in self._opened_images[:3])
                 more = len(self._opened_images) - 3
                 wait = (
                     f"Choose a catalog folder or the sample catalog: the search with {names}"
