@@ -151,7 +151,12 @@ class LicencesWindow(QDialog):
             parts.append(notice.comment)
         if notice.files:
             parts.append(f"Files:\n{notice.files}")
-        parts.append(notice.text or "(The licence's standard text applies; no file of its own is installed.)")
+        if notice.text:
+            parts.append(notice.text)
+        elif (notice.license or "").startswith("LicenseRef-"):  # not a published licence: no standard wording
+            parts.append("(Its publisher's own terms apply; no licence file is installed.)")
+        else:
+            parts.append("(The licence's standard text applies; no file of its own is installed.)")
         self.text.setPlainText("\n\n".join(parts))
         self._mark(self.search.text().split())
 
