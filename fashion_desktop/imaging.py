@@ -59,6 +59,34 @@ _UPRIGHT = {
     8: Image.Transpose.ROTATE_90,
 }
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")  # two letters at least: C:/ is a Windows drive
+# How each of those formats starts (signature, offset): content, not a file's name, says what it is.
+MAGIC: tuple[tuple[bytes, int], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0),
+    (b"\xff\xd8\xff", 0),
+    (b"GIF87a", 0),
+    (b"GIF89a", 0),
+    (b"WEBP", 8),
+    (b"BM", 0),
+    (b"II*\x00", 0),
+    (b"MM\x00*", 0),
+)
+
+
+def sniff_image(data: bytes) -> bool:
+    """Do these bytes start like one of the image formats a catalog may hold?"""
+    return any(data[offset : offset + len(magic)] == magic for magic, offset in MAGIC) and (
+        not data.startswith(b"RIFF") or data[8:12] == b"WEBP"
+    )
+
+
+def is_image_file(path: Path) -> bool:
+    """An image by its name (IMAGE_SUFFIXES) or, when the name says nothing (no or another suffix), by its first
+    bytes: a file manager offers "Open with" by content. Raises OSError when it cannot be read or is no regular
+    file."""
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return True
+    with open_regular_file(path) as file:  # a FIFO or device named like a photo is never waited on
+        return sniff_image(file.read(16))
 
 
 class ImageDecodeError(ValueError):

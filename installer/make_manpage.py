@@ -71,7 +71,7 @@ def manpage(parser: argparse.ArgumentParser, module: ModuleType, version: str, d
         f"{prog} \\- {roff((parser.description or 'visual search for a photo library').rstrip('.').lower())}",
         ".SH SYNOPSIS",
         f".B {prog}",
-        "[\\fICATALOG_FOLDER\\fR]",
+        "[\\fIIMAGE\\fR|\\fIFOLDER\\fR ...]",
         ".br",
         f".B {prog} \\-\\-self\\-test",
         ".br",
@@ -80,11 +80,14 @@ def manpage(parser: argparse.ArgumentParser, module: ModuleType, version: str, d
     lines += [f".B {prog}", *(f"[{option_label(a)}]" for a in globals_), "\\fICOMMAND\\fR ..."]
     lines += [
         ".SH DESCRIPTION",
-        f"Without a command, \\fB{prog}\\fR opens its window on \\fICATALOG_FOLDER\\fR, else on the last catalog, "
-        "else on a welcome that offers to choose a folder or to start with the bundled sample catalog. The folder "
-        "is indexed in the background; drop any image on the window to see the most visually similar items of "
-        "the catalog, each with a short caption. Nothing leaves the machine, and the app never writes into a "
-        "catalog folder: its indexes live in the data directory.",
+        f"Without a command, \\fB{prog}\\fR opens its window on the last catalog, else on a welcome that offers "
+        "to choose a folder or to start with the bundled sample catalog. A \\fIFOLDER\\fR given opens as the "
+        "catalog; \\fIIMAGE\\fR files are searched with as one query (what a file manager's \\(lqOpen with\\(rq "
+        "does); a file that is missing or not an image is named in the window's status bar. When the window is "
+        "already open (for the same user and data directory), it receives the files and comes to the front, and "
+        "the new process exits at once. The catalog is indexed in the background; drop any image on the window "
+        "to see the most visually similar items of the catalog, each with a short caption. Nothing leaves the "
+        "machine, and the app never writes into a catalog folder: its indexes live in the data directory.",
         ".PP",
         "\\fB\\-\\-self\\-test\\fR checks the installation: it loads the models, indexes the sample catalog into a "
         "temporary folder, searches, captions one result and builds the window offscreen.",

@@ -20,19 +20,26 @@ import json
 import os
 import re
 import sys
-import sysconfig
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fashion_desktop import licences
+from fashion_desktop.licences import (
+    ARTWORK,
+    MODEL_LICENSES,
+    canonical,
+    distribution_texts,
+    metadata_field,
+)
+
 LICENSES = Path(__file__).resolve().with_name("licenses")
 DEP5_FORMAT = "https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
 APP_NAME = "Fashion Desktop"
 APP_CONTACT = "Fashion Desktop <support@fashion-desktop.invalid>"
-# Where the bundle keeps its notices (relative to the bundle's contents folder, `_internal` on Linux and Windows).
-# The app's "Open-source licences" window reads it: importlib.resources.files("fashion_desktop") / NOTICES_NAME.
-NOTICES_NAME = "NOTICES.txt"
+# The bundle's notices, in the fashion_desktop package's folder, where the app's licences window reads them.
+NOTICES_NAME = licences.NOTICES_NAME
 
 # Standard texts shipped in installer/licenses/, by SPDX id. LGPL-3.0 supplements the GPL-3.0: both are needed.
 STANDARD_TEXTS = {
@@ -79,43 +86,8 @@ COMMON_LICENSES = [
     ),
 ]
 
-# The licence of each model the app ships, as published; the source actually exported is read from its manifest.
-MODELS = {
-    "resnet50": ("microsoft/resnet-50", "Apache-2.0", "Microsoft Corporation (model card microsoft/resnet-50)", None),
-    "blip": (
-        "Salesforce/blip-image-captioning-base",
-        "BSD-3-Clause",
-        "2022, Salesforce.com, Inc.",
-        "BLIP-BSD-3-Clause",
-    ),
-}
-
-# Licences that a distribution's metadata does not state as an SPDX expression or an unambiguous classifier.
-LICENSE_OVERRIDES = {
-    "pyinstaller": "GPL-2.0-or-later WITH LicenseRef-PyInstaller-Bootloader-exception",
-    "pyinstaller-hooks-contrib": "Apache-2.0 OR GPL-2.0-or-later",
-}
-CLASSIFIERS = {
-    "MIT License": "MIT",
-    "Apache Software License": "Apache-2.0",
-    "Python Software Foundation License": "PSF-2.0",
-    "Mozilla Public License 2.0 (MPL 2.0)": "MPL-2.0",
-    "ISC License (ISCL)": "ISC",
-    "GNU Lesser General Public License v3 (LGPLv3)": "LGPL-3.0-only",
-}
-SPDX_EXPRESSION = re.compile(r"^\(?[A-Za-z0-9.+-]+\)?(?: (?:AND|OR|WITH) \(?[A-Za-z0-9.+-]+\)?)*$")
-LICENSE_FILE = re.compile(r"^(LICEN[CS]E|COPYING|NOTICE|COPYRIGHT|ThirdPartyNotices)", re.IGNORECASE)
-COPYRIGHT_LINE = re.compile(r"^\s*(?:Copyright\b|\(c\)\s*\d|©)", re.IGNORECASE)
-
-QT_NOTE = (
-    "Qt and Qt for Python are used under the GNU Lesser General Public License version 3 (the first of the "
-    "licences offered). They are shared libraries loaded at run time from the bundle (the files named in this "
-    "paragraph: PySide6/Qt/lib/libQt6*.so.6 on Linux, PySide6/Qt6*.dll on Windows, the Qt*.framework folders "
-    "inside the .app on macOS). You may replace them with your own build of Qt {version} (for instance one "
-    "built from modified sources) by copying it over the bundled files; the application then uses yours. The "
-    "source code of Qt {version} and Qt for Python {version} is available from https://download.qt.io/ and "
-    "https://code.qt.io/."
-)
+# The licence text of a model whose licence is not a standard one (installer/licenses/), by model folder.
+MODEL_TEXTS = {"blip": "BLIP-BSD-3-Clause"}
 
 
 class NoticeError(Exception):
@@ -141,53 +113,6 @@ def read_license(name: str) -> str:
 # --- Components -------------------------------------------------------------------------------------------------
 
 
-def metadata_field(meta: importlib.metadata.PackageMetadata, key: str) -> str:
-    values = meta.get_all(key)
-    return str(values[0]) if values else ""
-
-
-def distribution_license(dist: importlib.metadata.Distribution, texts: list[str]) -> str:
-    """The distribution's licence as an SPDX expression, from the most precise metadata it has."""
-    meta = dist.metadata
-    name = canonical(meta["Name"])
-    if name in LICENSE_OVERRIDES:
-        return LICENSE_OVERRIDES[name]
-    if metadata_field(meta, "License-Expression"):
-        return metadata_field(meta, "License-Expression").strip()
-    declared = metadata_field(meta, "License").strip()
-    if declared and SPDX_EXPRESSION.match(declared):
-        return declared
-    found = []
-    for classifier in meta.get_all("Classifier") or []:
-        label = classifier.rsplit(" :: ", 1)[-1]
-        if classifier.startswith("License ::") and label in CLASSIFIERS:
-            found.append(CLASSIFIERS[label])
-        elif classifier.startswith("License ::") and label == "BSD License":
-            found.append("BSD-3-Clause" if any("Neither the name" in text for text in texts) else "BSD-2-Clause")
-    if found:
-        return " OR ".join(dict.fromkeys(found))
-    raise NoticeError(f"{meta['Name']}: no licence in its metadata; add it to LICENSE_OVERRIDES in {__file__}")
-
-
-def distribution_texts(dist: importlib.metadata.Distribution) -> list[str]:
-    """Every licence file the distribution installs (its dist-info's and those of code it vendors)."""
-    texts = []
-    for file in sorted(dist.files or [], key=str):
-        if LICENSE_FILE.match(file.name) and not file.name.endswith((".py", ".pyc", ".pyi")):
-            path = Path(str(dist.locate_file(file)))
-            if path.is_file():
-                text = path.read_text(encoding="utf-8", errors="replace").strip()
-                texts.append(f"[{file}]\n{text}" if text else "")
-    return [text for text in dict.fromkeys(texts) if text]
-
-
-def copyright_lines(texts: Iterable[str], fallback: str) -> list[str]:
-    lines = []
-    for text in texts:
-        lines += [line.strip() for line in text.splitlines() if COPYRIGHT_LINE.match(line)]
-    return list(dict.fromkeys(lines))[:40] or [fallback]
-
-
 def standard_base(spdx: str) -> str:
     return re.sub(r"-(only|or-later)$|\+$", "", spdx)
 
@@ -199,104 +124,60 @@ def standard_texts_for(expression: str) -> list[str]:
 
 
 def distribution_component(dist: importlib.metadata.Distribution) -> Component:
-    meta = dist.metadata
     texts = distribution_texts(dist)
-    expression = distribution_license(dist, texts)
-    authors = ", ".join(
-        value
-        for key in ("Author", "Author-email", "Maintainer", "Maintainer-email")
-        if (value := metadata_field(meta, key))
-    )
-    component = Component(
-        key=canonical(meta["Name"]),
-        title=f"{meta['Name']} {meta['Version']}",
-        license=expression,
-        copyright=copyright_lines(texts, f"the authors of {meta['Name']}" + (f": {authors}" if authors else "")),
-        texts=texts,
-        comment=[f"Python distribution {meta['Name']} {meta['Version']}; licence from its metadata."],
-    )
+    component = from_notice(canonical(dist.metadata["Name"]), licences.distribution_notice(dist, texts), texts=texts)
     if not texts:  # the distribution ships no licence file: the standard text of its licence
-        component.standard = standard_texts_for(expression)
+        component.standard = standard_texts_for(component.license)
         if not component.standard:
-            raise NoticeError(f"{meta['Name']} ({expression}) ships no licence text and {LICENSES} has none for it")
-    if component.key in ("pyside6-essentials", "shiboken6", "pyside6"):
-        component.comment.append(QT_NOTE.format(version=meta["Version"]))
+            raise NoticeError(f"{component.title} ({component.license}) ships no licence text and {LICENSES} has none")
     return component
+
+
+def from_notice(
+    key: str, notice: licences.Notice, texts: list[str] | None = None, standard: list[str] | None = None
+) -> Component:
+    """A component described by the app's own licence rules (fashion_desktop.licences), with its texts here:
+    `texts` inline, or `standard` texts from installer/licenses/."""
+    if notice.license is None:
+        raise NoticeError(
+            f"{notice.title}: no licence in its metadata; add it to LICENSE_OVERRIDES in {licences.__file__}"
+        )
+    return Component(
+        key=key,
+        title=notice.title,
+        license=notice.license,
+        copyright=notice.copyright.split("\n"),
+        texts=texts or [],
+        standard=standard or [],
+        comment=notice.comment.split("\n"),
+    )
 
 
 def python_component() -> Component:
     """The interpreter and standard library (libpython, lib-dynload, base_library.zip)."""
-    candidates = [Path(sysconfig.get_paths()["stdlib"]) / "LICENSE.txt", Path(sys.base_prefix) / "LICENSE.txt"]
-    license_file = next((path for path in candidates if path.is_file()), None)
-    if license_file is None:
-        raise NoticeError(f"Python's LICENSE.txt not found (looked in {', '.join(map(str, candidates))})")
-    text = license_file.read_text(encoding="utf-8", errors="replace").strip()
-    version = ".".join(map(str, sys.version_info[:3]))
-    return Component(
-        key="python",
-        title=f"Python {version}",
-        license="PSF-2.0",
-        copyright=copyright_lines([text], "Python Software Foundation"),
-        texts=[text],
-        comment=[f"The Python {version} interpreter and standard library."],
-    )
+    notice = licences.python_notice()
+    if not notice.text:
+        raise NoticeError("Python's LICENSE.txt not found (the standard library's folder, or sys.base_prefix)")
+    return from_notice("python", notice, texts=[notice.text])
 
 
 def model_component(folder: Path) -> Component:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     model = manifest["model"]
-    if model not in MODELS:
-        raise NoticeError(f"no licence recorded for model {model!r}: add it to MODELS in {__file__}")
-    published, license_id, holder, text_name = MODELS[model]
-    source = manifest.get("source") or published
-    revision = manifest.get("revision")
-    comment = [f"Exported model {model}: source {source}" + (f", revision {revision}" if revision else "") + "."]
-    if manifest.get("random_weights"):
-        comment.append(
-            f"These are random-weight stand-ins ({manifest['random_weights']}) made by export_models.py with the "
-            f"architecture of {published}; they hold none of its published weights. The licence shown is the "
-            "published model's."
-        )
-    else:
-        comment.append(f"Weights converted to ONNX from {published}, published under {license_id}.")
-    return Component(
-        key=f"model-{model}",
-        title=f"{model} model weights",
-        license=license_id,
-        copyright=[holder],
-        texts=[read_license(text_name)] if text_name else [],
-        standard=[] if text_name else standard_texts_for(license_id),
-        comment=comment,
+    if model not in MODEL_LICENSES:
+        raise NoticeError(f"no licence recorded for model {model!r}: add it to MODEL_LICENSES in {licences.__file__}")
+    notice = licences.model_notice(
+        model, manifest.get("source"), manifest.get("revision"), manifest.get("random_weights")
     )
-
-
-# The sample catalog's artwork, by its folder: (title, licence, copyright, where it comes from).
-ARTWORK = {
-    "twemoji": (
-        "Twemoji artwork",
-        "CC-BY-4.0",
-        "2019 Twitter, Inc and other contributors",
-        "Twemoji graphics (npm @twemoji/svg 15.0.0), rendered and placed on a backdrop",
-    ),
-    "noto": (
-        "Noto Color Emoji artwork",
-        "OFL-1.1",
-        "2013 Google LLC",
-        "Noto Color Emoji glyphs (Debian fonts-noto-color-emoji), rendered, enlarged and placed on a backdrop",
-    ),
-}
+    text_name = MODEL_TEXTS.get(model)
+    if text_name:
+        return from_notice(f"model-{model}", notice, texts=[read_license(text_name)])
+    return from_notice(f"model-{model}", notice, standard=standard_texts_for(str(notice.license)))
 
 
 def artwork_component(folder: str) -> Component:
-    title, license_id, holder, origin = ARTWORK[folder]
-    return Component(
-        key=folder,
-        title=title,
-        license=license_id,
-        copyright=[holder],
-        standard=[license_id],
-        comment=[f"Sample catalog images: {origin} by scripts/make_sample_catalog.py."],
-    )
+    notice = licences.artwork_notice(folder)
+    return from_notice(folder, notice, standard=[str(notice.license)])
 
 
 def windows_runtime_component() -> Component:
@@ -333,10 +214,6 @@ def app_component(project_dist: importlib.metadata.Distribution | None) -> Compo
 
 
 # --- Attribution ---------------------------------------------------------------------------------------------------
-
-
-def canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @functools.cache

@@ -19,16 +19,18 @@ from pytestqt.qtbot import QtBot
 from fashion_desktop import __version__
 from fashion_desktop.catalog.catalog import Catalog
 from fashion_desktop.catalog.query import SORTS, Query, QueryImage
+from fashion_desktop.imaging import sniff_image
 from fashion_desktop.paths import AppPaths
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.colours import MIN_CONTRAST, contrast, message_colour
 from fashion_desktop.ui.main_window import MainWindow
-from fashion_desktop.ui.mime import REMOTE_MESSAGE, decode_mime, sniff_image
+from fashion_desktop.ui.mime import REMOTE_MESSAGE, decode_mime
 from fashion_desktop.ui.query_strip import RegionDialog
 from fashion_desktop.ui.results_model import CaptionRole, DuplicatesRole, NameRole, ResultsModel, ScoreRole
 from tests.images import gradient, jpeg_bytes
 from tests.window_support import (
     CATALOG_SIZE,
+    dark_palette,
     drag,
     file_mime,
     has_picture,
@@ -488,15 +490,7 @@ def test_message_colours_follow_the_level_and_stay_readable(qtbot: QtBot, window
     info = label.palette().color(QPalette.ColorRole.WindowText)
     assert error != success and info == window.palette().color(QPalette.ColorRole.WindowText)
     assert not label.font().bold()
-    dark = QPalette()
-    for role, colour in (
-        (QPalette.ColorRole.Window, QColor(45, 45, 45)),
-        (QPalette.ColorRole.WindowText, QColor(230, 230, 230)),
-        (QPalette.ColorRole.Base, QColor(30, 30, 30)),
-        (QPalette.ColorRole.Text, QColor(230, 230, 230)),
-    ):
-        dark.setColor(role, colour)
-    for palette in (QApplication.palette(), dark, QStyleFactory.create("Fusion").standardPalette()):
+    for palette in (QApplication.palette(), dark_palette(), QStyleFactory.create("Fusion").standardPalette()):
         background = palette.color(QPalette.ColorRole.Window)
         for level in ("info", "success", "error"):
             assert contrast(message_colour(level, palette), background) >= MIN_CONTRAST, (level, background.name())

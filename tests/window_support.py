@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -41,6 +42,21 @@ def make_catalog(root: Path, styles: bool = True) -> Path:
         ]
         (root / "styles.csv").write_text("\n".join([HEADER, *rows]) + "\n")
     return root
+
+
+def dark_palette() -> QPalette:
+    """A dark desktop theme's palette: light text on dark backgrounds, a blue selection."""
+    dark = QPalette()
+    for role, colour in (
+        (QPalette.ColorRole.Window, QColor(45, 45, 45)),
+        (QPalette.ColorRole.WindowText, QColor(230, 230, 230)),
+        (QPalette.ColorRole.Base, QColor(30, 30, 30)),
+        (QPalette.ColorRole.Text, QColor(230, 230, 230)),
+        (QPalette.ColorRole.Highlight, QColor(42, 130, 218)),
+        (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
+    ):
+        dark.setColor(role, colour)
+    return dark
 
 
 def python_threads() -> set[str]:

@@ -25,10 +25,12 @@ from fashion_desktop.catalog.fields import NAME
 from fashion_desktop.paths import AppPaths, shown
 
 if TYPE_CHECKING:
+    from fashion_desktop.app.single_instance import SingleInstance
     from fashion_desktop.catalog.catalog import Catalog
     from fashion_desktop.catalog.indexer import IndexControl
     from fashion_desktop.catalog.query import SearchResult
     from fashion_desktop.models.captioner import Captioner
+    from fashion_desktop.ui.open_request import OpenRequest
 
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_NO_MODELS, EXIT_NO_CATALOG = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130  # the shell's convention for a command stopped by Ctrl-C (128 + SIGINT)
@@ -160,14 +162,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def window_command(arguments: list[str], paths: AppPaths) -> int:
-    """`fashion-desktop [CATALOG]`: the window, on CATALOG or the last catalog (the welcome on first launch)."""
-    if len(arguments) > 1:
-        print("usage: fashion-desktop [CATALOG_FOLDER] | fashion-desktop COMMAND ...", file=sys.stderr)
-        return EXIT_USAGE
-    catalog = Path(arguments[0]).expanduser() if arguments else None
-    if catalog is not None and not catalog.is_dir():
-        say(f"fashion-desktop: catalog folder not found: {catalog}")
-        return EXIT_NO_CATALOG
+    """`fashion-desktop [FILE_OR_FOLDER ...]` (the desktop entry's `%F`): the window on the last catalog (the welcome
+    on first launch), a folder opened as the catalog, images searched with as one query. When a window already runs
+    for this user and data directory, it gets them instead and this process exits at once."""
+    from fashion_desktop.ui.open_request import OpenRequest, absolute_paths, read_paths
+
+    files, unusable = absolute_paths(arguments)
+    request = OpenRequest(unusable=tuple(unusable))  # web addresses and the like: said here, never handed over
+    for problem in request.problems:
+        say(f"fashion-desktop: {problem}")
+    from fashion_desktop.app.environment import instance_name
+    from fashion_desktop.app.single_instance import HandOverError, SingleInstance
+
+    instance = SingleInstance(paths.data_dir, instance_name(paths.data_dir))
+    try:
+        if not instance.claim([str(file) for file in files]):
+            return EXIT_OK  # the running window has them, and says what it could not open
+    except HandOverError as exc:
+        say(f"fashion-desktop: {exc}")
+        return EXIT_PARTIAL
+    opened = read_paths(files)
+    for problem in opened.problems:
+        say(f"fashion-desktop: {problem}")
+    request = opened.merged(request)
+    try:
+        return _start_window(paths, request, instance)
+    finally:
+        instance.close()
+
+
+def _start_window(paths: AppPaths, request: OpenRequest, instance: SingleInstance) -> int:
     from fashion_desktop.models.installed import describe_models
 
     problems = [m["error"] for m in describe_models(paths) if "error" in m]
@@ -186,7 +210,7 @@ def window_command(arguments: list[str], paths: AppPaths) -> int:
     logs.setup(paths.log_file)
     from fashion_desktop.app.window import run_window
 
-    return run_window(paths, catalog)
+    return run_window(paths, request, instance)
 
 
 def self_test_command() -> int:

@@ -1,8 +1,9 @@
 """`fashion-desktop --self-test`: prove an installation works, end to end, without touching the user's data.
 
 Loads both models, indexes the bundled sample catalog into a temporary data directory, searches, captions one
-result, builds the window offscreen (so a bundle missing a Qt plugin fails here), puts the results on a board and
-exports it as a PDF lookbook (fonts found and embedded), prints what it did.
+result, builds the window offscreen (so a bundle missing a Qt plugin fails here), reads the licence notices (the
+bundle's NOTICES.txt when installed), puts the results on a board and exports it as a PDF lookbook (fonts found and
+embedded), prints what it did.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from pathlib import Path
 
 from fashion_desktop.app.environment import app_paths
+from fashion_desktop.licences import NOTICES_NAME
 from fashion_desktop.paths import AppPaths
 
 
@@ -47,6 +49,11 @@ def run_self_test() -> int:
 
         check_window(paths, paths.sample_catalog)
         print("window: built and shown offscreen")
+        from fashion_desktop.ui.licences import licence_notices
+
+        shown = licence_notices(paths)
+        source = f"the bundle's {NOTICES_NAME}" if shown.bundled else "the installed distributions' metadata"
+        print(f"licences: {len(shown.notices)} components, from {source}")
         if not check_lookbook(paths, [result.item_id for result in results], Path(data) / "self-test.pdf"):
             return 1
     print(f"self-test passed in {time.perf_counter() - started:.1f} s")

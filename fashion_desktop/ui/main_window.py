@@ -49,7 +49,9 @@ from fashion_desktop.ui.errors import ErrorBridge
 from fashion_desktop.ui.export_dialog import ExportDialog, ExportStatus, default_folder
 from fashion_desktop.ui.filter_bar import FilterBar
 from fashion_desktop.ui.help import GUIDE, about_text, models_text, show_message
+from fashion_desktop.ui.licences import LicencesWindow, licence_notices
 from fashion_desktop.ui.mime import DecodedMime, decode_mime
+from fashion_desktop.ui.open_request import OpenRequest
 from fashion_desktop.ui.presenter import Presenter
 from fashion_desktop.ui.query_strip import QueryStrip
 from fashion_desktop.ui.quick_look import QuickLook
@@ -86,6 +88,7 @@ class MainWindow(QMainWindow):
         self.workers: WorkerThreads | None = None
         self.models_info: list[dict[str, Any]] = []
         self.missing_models_dialog: QMessageBox | None = None
+        self.licences_window: LicencesWindow | None = None
         self.setWindowTitle("Fashion Desktop")
         self.resize(1280, 860)
         self.setMinimumSize(760, 560)
@@ -235,6 +238,7 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         action(help_menu, "&Guide and shortcuts", self.show_guide, QKeySequence.StandardKey.HelpContents)
         action(help_menu, "About the &models", self.show_models)
+        action(help_menu, "Open-source &licences", self.show_licences)
         action(help_menu, "&About Fashion Desktop", self.show_about)
         self.captions_action.setChecked(self.settings.captions)
         self.collapse_action.setChecked(self.settings.collapse_duplicates)
@@ -700,6 +704,31 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         show_message(self, "About Fashion Desktop", about_text(self.models_info), rich=True)
 
+    def show_licences(self) -> None:
+        """Help ▸ Open-source licences: one window, raised when asked again."""
+        if self.licences_window is None:
+            self.licences_window = LicencesWindow(licence_notices(self.paths), self)
+        self.licences_window.show()
+        self.licences_window.raise_()
+        self.licences_window.activateWindow()
+
+    # -- files opened from outside (Open with, a second launch, macOS's file-open event) --------------------------
+    def open_files(self, request: OpenRequest) -> None:
+        """The window comes to the front; a folder opens as the catalog, images are searched with as one query
+        (once a catalog is open), and what could not be opened is said in the status bar."""
+        self.bring_to_front()
+        folder = request.folder
+        if folder is not None and not _same_folder(folder, self.presenter.catalog):
+            self.open_catalog(str(folder))
+        self.presenter.search_opened_files(request.images, " ".join(request.problems))
+
+    def bring_to_front(self) -> None:
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
             if self._history_button(event):
@@ -728,6 +757,13 @@ class MainWindow(QMainWindow):
         self.thumbnails.shutdown()
         self.errors.detach()
         super().closeEvent(event)
+
+
+def _same_folder(folder: Path, catalog: str | None) -> bool:
+    try:
+        return catalog is not None and folder.resolve() == Path(catalog).resolve()
+    except OSError:
+        return False
 
 
 def decode_files(paths: list[Path]) -> DecodedMime:

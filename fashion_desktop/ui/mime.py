@@ -17,7 +17,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QUrl
 from PySide6.QtGui import QImage
 
 from fashion_desktop.catalog.query import QueryImage
-from fashion_desktop.imaging import IMAGE_SUFFIXES
+from fashion_desktop.imaging import IMAGE_SUFFIXES, sniff_image
 from fashion_desktop.workers.board_edits import ItemsToAdd
 
 REMOTE_MESSAGE = (
@@ -27,16 +27,6 @@ REMOTE_MESSAGE = (
 NOT_AN_IMAGE = "That is not an image. Drop or paste an image, image files, or a folder to open as a catalog."
 # Formats that carry words, not pictures: never sniffed as image bytes.
 TEXT_FORMATS = ("text/", "application/x-qt-", "chromium/", "application/x-moz-")
-MAGIC: tuple[tuple[bytes, int], ...] = (
-    (b"\x89PNG\r\n\x1a\n", 0),
-    (b"\xff\xd8\xff", 0),
-    (b"GIF87a", 0),
-    (b"GIF89a", 0),
-    (b"WEBP", 8),
-    (b"BM", 0),
-    (b"II*\x00", 0),
-    (b"MM\x00*", 0),
-)
 
 
 @dataclass
@@ -44,13 +34,6 @@ class DecodedMime:
     images: list[QueryImage] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)
     problem: str | None = None
-
-
-def sniff_image(data: bytes) -> bool:
-    """Do these bytes start like one of the image formats a catalog may hold?"""
-    return any(data[offset : offset + len(magic)] == magic for magic, offset in MAGIC) and (
-        not data.startswith(b"RIFF") or data[8:12] == b"WEBP"
-    )
 
 
 def refusal(mime: QMimeData) -> str | None:

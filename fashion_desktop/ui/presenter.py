@@ -12,6 +12,7 @@ import itertools
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from fashion_desktop.catalog.query import DEFAULT_SORT, SORTS, FacetValue, Query, QueryImage, Region, SearchResult
 from fashion_desktop.export.options import LookbookOptions
+from fashion_desktop.paths import shown
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.results_model import ResultsModel, display_name
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
@@ -189,6 +191,9 @@ class Presenter(QObject):
         self._board_refresh = False
         self._poll = QTimer(self, interval=BOARDS_POLL_MS)
         self._poll.timeout.connect(lambda: self._pollBoards.emit(self._boards_request))
+        self._opened_images: tuple[QueryImage, ...] = ()  # opened from outside before a catalog was open
+        self._opened_note = ""  # what could not be opened, said again once the answer is shown
+        self.answerShown.connect(self._say_opened_note)
 
     # -- wiring ------------------------------------------------------------------------------------------------
     def attach(self, workers: WorkerThreads) -> None:
@@ -276,6 +281,7 @@ class Presenter(QObject):
         # library for the first second, which is when the stylist looks.
         self._index_when_shown = True
         self._set_indexing(IndexingState("paused" if self.paused else "scanning"))
+        self._search_opened_images()  # images opened on the welcome are asked now
 
     def start_indexing(self) -> None:
         if self.catalog is None or not self._attached:
@@ -432,6 +438,38 @@ class Presenter(QObject):
         query = self.history.go(step)
         if query is not None:
             self.set_query(query, record=False)
+
+    # -- files opened from outside the window (Open with, a second launch, macOS's file-open event) ---------------
+    def search_opened_files(self, images: Sequence[Path], note: str = "") -> None:
+        """Search with images opened from outside the window, as one query, at once, or as soon as a catalog is
+        open (on the welcome). `note` says what could not be opened; it is said again after the answer, whose own
+        message would otherwise hide it at once."""
+        if images:
+            self._opened_images = tuple(QueryImage(path=path, label=path.name) for path in images)
+            if self.catalog is None:
+                names = ", ".join(shown(image.label) for image in self._opened_images[:3])
+                more = len(self._opened_images) - 3
+                wait = (
+                    f"Choose a catalog folder or the sample catalog: the search with {names}"
+                    f"{f' and {more} more' if more > 0 else ''} starts once it is open."
+                )
+                self.message.emit(f"{note} {wait}" if note else wait, "error" if note else "info")
+                return
+            self._search_opened_images()
+        if note:
+            self.message.emit(note, "error")
+            self._opened_note = note if self.waiting else ""
+
+    def _search_opened_images(self) -> None:
+        if self._opened_images and self.catalog is not None and self._attached:
+            images, self._opened_images = self._opened_images, ()
+            log.info("searching with %d image(s) opened from outside the window", len(images))
+            self.ask_images(list(images), "open-with")
+
+    def _say_opened_note(self) -> None:
+        if self._opened_note:
+            note, self._opened_note = self._opened_note, ""
+            self.message.emit(note, "error")
 
     # -- answers -------------------------------------------------------------------------------------------------
     def _searched(self, answer: SearchAnswer) -> None:

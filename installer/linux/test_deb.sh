@@ -7,7 +7,7 @@ set -euo pipefail
 deb="$(realpath "$1")"
 started=$SECONDS
 export DEBIAN_FRONTEND=noninteractive
-tools=(strace lintian desktop-file-utils appstream)
+tools=(strace lintian desktop-file-utils appstream xvfb)
 missing=()
 for package in "${tools[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -76,6 +76,7 @@ trace="$(mktemp)"
 HOME="$home" QT_QPA_PLATFORM=offscreen strace -f -qq -e trace=connect,openat,creat,mkdir,rename,unlink \
   -o "$trace" fashion-desktop --self-test | tee "$home/self-test.out"
 grep -q "self-test passed" "$home/self-test.out"
+grep -qF "from the bundle's NOTICES.txt" "$home/self-test.out" || fail "the installed app does not show its NOTICES.txt"
 if grep -E "connect\(.*(AF_INET|AF_INET6)" "$trace"; then
   fail "the installed app opened a network connection"
 fi
@@ -86,10 +87,51 @@ if [ -n "$writes" ]; then
   echo "test_deb: the installed app wrote outside its data directory:" >&2; echo "$writes" | sort -u >&2; exit 1
 fi
 
-# 5. TODO(runtime half of issue 13): open an image through the installed launcher under Xvfb
-#    (`xvfb-run fashion-desktop photo.jpg`, as a file manager's "Open with" does through the desktop entry's %F),
-#    check the window searched with it, then open a second image and check the running window received it (single
-#    instance) instead of a second process starting. Needs the app to accept image arguments; not checked yet.
+# 5. "Open with", on a virtual screen: the desktop entry's command (its Exec line, %F expanded as a file manager
+#    does) with a folder and a photo opens the window on that catalog and searches with the photo; a second launch
+#    hands its files to the running window and exits at once, and the window searches again (one window: one
+#    listener in the log); a window killed outright leaves no lock that keeps the next launch from starting.
+work="$(mktemp -d)"
+read -ra open_with <<<"$(sed -n 's/^Exec=//p' /usr/share/applications/fashion-desktop.desktop | sed 's/ *%F$//')"
+[ "${open_with[0]}" = fashion-desktop ] || fail "the desktop entry does not run fashion-desktop: ${open_with[*]}"
+cp -r /opt/fashion-desktop/_internal/fashion_desktop/sample_catalog "$work/catalog"
+mkdir "$work/Downloads"
+photos=("$work"/catalog/noto/*.jpg)
+cp "${photos[0]}" "$work/Downloads/first photo.jpg"
+cp "${photos[1]}" "$work/Downloads/second.jpg"
+echo "not a picture" >"$work/Downloads/notes.txt"
+export FASHION_DESKTOP_DATA_DIR="$work/data"
+log="$work/data/logs/fashion-desktop.log"
+Xvfb -displayfd 1 -screen 0 1280x860x24 -nolisten tcp >"$work/display" 2>/dev/null &
+xvfb=$!
+for _ in $(seq 100); do [ -s "$work/display" ] && break; sleep 0.1; done
+export DISPLAY=":$(cat "$work/display")"
+logged() { # logged COUNT TEXT: wait (60 s at most) until the window's log holds TEXT COUNT times
+  for _ in $(seq 600); do
+    count="$(grep -cF "$2" "$log" 2>/dev/null || true)"
+    [ "${count:-0}" -ge "$1" ] && return 0
+    kill -0 "$window" 2>/dev/null || fail "the window exited before logging: $2"
+    sleep 0.1
+  done
+  fail "the window did not log \"$2\" $1 time(s) within 60 s"
+}
+"${open_with[@]}" "$work/catalog" "$work/Downloads/first photo.jpg" 2>"$work/first.err" &
+window=$!
+logged 1 "query from open-with: 1 images"
+timeout 20 "${open_with[@]}" "$work/Downloads/second.jpg" "$work/Downloads/notes.txt" \
+  || fail "a second launch did not hand over to the running window and exit"
+logged 1 "a later launch opened 2 path(s)"
+logged 2 "query from open-with: 1 images"
+logged 1 "Not an image: notes.txt"
+[ "$(grep -cF "listening for later launches" "$log")" = 1 ] || fail "a second window started"
+kill -KILL "$window"
+wait "$window" 2>/dev/null || true
+"${open_with[@]}" "$work/Downloads/second.jpg" 2>>"$work/first.err" &
+window=$!
+logged 2 "listening for later launches"
+kill -TERM "$window" "$xvfb"
+wait "$window" "$xvfb" 2>/dev/null || true
+unset FASHION_DESKTOP_DATA_DIR DISPLAY
 
 apt-get purge -y -qq fashion-desktop >/dev/null
 trap - EXIT
@@ -101,4 +143,5 @@ done
 if dpkg -s fashion-desktop >/dev/null 2>&1; then fail "package still registered"; fi
 echo "test_deb: lintian clean (overrides explained), desktop entry and metainfo valid, copyright names all" \
   "$dists bundled distributions; installed, self-test passed offline without writing outside its data" \
-  "directory, purged clean ($((SECONDS - started)) s)"
+  "directory, opened a photo through the desktop entry's command and handed a second launch's files to the" \
+  "running window, purged clean ($((SECONDS - started)) s)"
