@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QMouseEvent, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QStyleFactory, QWidget
 from pytestqt.modeltest import ModelTester
@@ -25,6 +25,7 @@ from fashion_desktop.settings import Settings
 from fashion_desktop.ui.colours import MIN_CONTRAST, contrast, message_colour
 from fashion_desktop.ui.main_window import MainWindow
 from fashion_desktop.ui.mime import REMOTE_MESSAGE, decode_mime
+from fashion_desktop.ui.presenter import IndexingState
 from fashion_desktop.ui.query_strip import RegionDialog
 from fashion_desktop.ui.results_model import CaptionRole, DuplicatesRole, NameRole, ResultsModel, ScoreRole
 from tests.images import gradient, jpeg_bytes
@@ -497,28 +498,40 @@ def test_message_colours_follow_the_level_and_stay_readable(qtbot: QtBot, window
     assert contrast(QColor("#c62828"), QColor(45, 45, 45)) < MIN_CONTRAST, "the old fixed red fails on dark"
 
 
+PHOTOS = 150  # enough that a run cannot end before the window has answered its first progress report
+
+
 def test_pause_shown_and_cancel_counts_and_resume(qtbot: QtBot, app_paths: AppPaths, tmp_path: Path) -> None:
     """Defects 4 and 5: Paused is said in the status bar; a cancel says how many of how many were read, and
     "Resume indexing" finishes the job."""
     root = tmp_path / "many"
     root.mkdir()
-    for index in range(70):
+    for index in range(PHOTOS):
         gradient(120, 150, seed=index).save(root / f"p{index}.png")
     window = open_window(qtbot, app_paths, root)
-    qtbot.waitUntil(lambda: window.presenter.indexing.phase == "running", timeout=60000)
-    window.indexing.pause.click()
+    pause_asked: list[bool] = []
+
+    def pause_once_running(state: IndexingState) -> None:
+        """Pause on the first progress report itself: polling for "running" can miss a run that ends between two
+        polls (progress and the end arrive in one turn of the event loop)."""
+        if state.phase == "running" and not pause_asked:
+            pause_asked.append(True)
+            QTimer.singleShot(0, window.indexing.pause.click)  # after every listener has seen "running"
+
+    window.presenter.indexingChanged.connect(pause_once_running)
+    qtbot.waitUntil(lambda: window.presenter.indexing.phase == "paused", timeout=60000)
     assert "paused" in window.indexing.label.text() and window.indexing.pause.text() == "Resume"
     qtbot.wait(200)
     done_when_paused = window.presenter.indexing.done
     window.indexing.cancel.click()
     qtbot.waitUntil(lambda: window.presenter.indexing.phase == "cancelled", timeout=30000)
     text = window.indexing.label.text()
-    assert text.startswith("Indexing cancelled:") and text.endswith("of 70 photos read"), text
+    assert text.startswith("Indexing cancelled:") and text.endswith(f"of {PHOTOS} photos read"), text
     assert int(text.split(":")[1].split()[0]) <= done_when_paused + 32
     assert window.indexing.resume_indexing.isVisible()
     window.indexing.resume_indexing.click()
     qtbot.waitUntil(lambda: window.presenter.indexing.phase == "done", timeout=60000)
-    qtbot.waitUntil(lambda: window.results.rowCount() == 70, timeout=10000)
+    qtbot.waitUntil(lambda: window.results.rowCount() == PHOTOS, timeout=10000)
     window.close()
 
 
