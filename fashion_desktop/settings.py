@@ -20,6 +20,8 @@ log = logging.getLogger("fashion_desktop.settings")
 SCHEMA_VERSION = 1  # written as "version"; a file from a newer app keeps the values this one understands
 MAX_RESULTS = 200
 MAX_RECENT = 8
+DEFAULT_CAPTION_IDLE_MINUTES = 5.0
+MAX_CAPTION_IDLE_MINUTES = 24 * 60.0
 _SIMPLE_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
     "int": (int,),
@@ -35,6 +37,8 @@ class Settings:
     recent_catalogs: list[str] = field(default_factory=list)
     results_count: int = 24  # k
     captions: bool = True
+    background_captions: bool = True  # after indexing, caption the whole catalog (lowest priority, pausable)
+    caption_idle_minutes: float = DEFAULT_CAPTION_IDLE_MINUTES  # BLIP's memory is handed back after this idle time
     threads: int | None = None  # inference threads; None = physical cores
     window_geometry: str | None = None  # Qt's saveGeometry(), base64
     window_state: str | None = None  # Qt's splitter state (detail pane width), base64
@@ -89,11 +93,13 @@ class Settings:
         return settings.bounded(), notices
 
     def bounded(self) -> Settings:
-        """Values within their ranges (the number of results, the threads, the recent catalogs)."""
+        """Values within their ranges (the number of results, the threads, the recent catalogs, BLIP's idle time)."""
         self.results_count = min(max(self.results_count, 1), MAX_RESULTS)
         if self.threads is not None and not 1 <= self.threads <= 2 * (os.cpu_count() or 1):
             self.threads = None
         self.recent_catalogs = [c for c in dict.fromkeys(self.recent_catalogs) if c][:MAX_RECENT]
+        if not 0 < self.caption_idle_minutes <= MAX_CAPTION_IDLE_MINUTES:  # also NaN
+            self.caption_idle_minutes = DEFAULT_CAPTION_IDLE_MINUTES
         return self
 
     def save(self, path: Path) -> None:

@@ -107,7 +107,8 @@ def shown_names(window: MainWindow) -> list[str]:
 
 
 def open_window(qtbot: QtBot, paths: AppPaths, catalog: Path | None, settings: Settings | None = None) -> MainWindow:
-    window = MainWindow(settings or Settings(results_count=12), paths, catalog)
+    # Background captions are tested in test_caption_lifecycle; here they would only compete with what is tested.
+    window = MainWindow(settings or Settings(results_count=12, background_captions=False), paths, catalog)
     qtbot.addWidget(window)
     window.show()
     window.attach_workers(WorkerThreads(paths, None))

@@ -56,7 +56,7 @@ def run_window(
     running: list[WorkerThreads] = []
 
     def start_workers() -> None:
-        running.append(WorkerThreads(paths, settings.threads))
+        running.append(WorkerThreads(paths, settings.threads, settings.caption_idle_minutes * 60))
         window.attach_workers(running[0])
         opened.deliver_to(window.open_files)
 

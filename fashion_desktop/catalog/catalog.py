@@ -322,17 +322,25 @@ class Catalog:
             found |= {item.id: text for item, text in written}
         return found
 
+    def uncaptioned(self, captioner: Captioner) -> list[int]:
+        """Indexed items with no caption by this captioner yet, oldest first: where captioning everything resumes
+        (the captions already written are kept in the store across launches)."""
+        self.use_captioner(captioner)
+        return self.store.uncaptioned_ids(self.caption_model or "")
+
     def caption_all(
         self,
         captioner: Captioner,
         control: IndexControl | None = None,
         on_progress: Callable[[int, int], None] | None = None,
         batch_size: int = 8,
+        todo: Sequence[int] | None = None,
+        on_captions: Callable[[dict[int, str]], None] | None = None,
     ) -> int:
-        """The low-priority "caption everything" job: batches, pausable and cancellable between batches."""
+        """The low-priority "caption everything" job over `todo` (default: `uncaptioned`): batches, pausable and
+        cancellable between batches; `on_captions` gets each batch's new captions by item id."""
         control = control or IndexControl()
-        self.use_captioner(captioner)
-        todo = self.store.uncaptioned_ids(self.caption_model or "")
+        todo = self.uncaptioned(captioner) if todo is None else todo
         done = 0
         for start in range(0, len(todo), batch_size):
             control.wait_while_paused()
@@ -340,10 +348,13 @@ class Catalog:
                 break
             batch = todo[start : start + batch_size]
             try:
-                self.captions_for(batch, captioner)
+                captions = self.captions_for(batch, captioner)
             except (OSError, ValueError) as exc:  # a file vanished or broke since indexing: skip it
                 log.warning("captioning batch failed: %s", exc)
+                captions = {}
             done += len(batch)
+            if on_captions is not None and captions:
+                on_captions(captions)
             if on_progress is not None:
                 on_progress(done, len(todo))
         return done

@@ -20,6 +20,9 @@ strip.</li>
 <li><b>Browse and narrow:</b> with no query the grid shows the whole catalog (choose the order). Filters (type,
 colour, gender, More…) take several values each; the search box finds words in names, captions, colours, types
 and any other field ("shoes" also finds "Shoe").</li>
+<li><b>Captions:</b> after indexing, the whole catalog is captioned in the background (the photos on screen
+first); the status bar shows how far it is and pauses it; View ▸ Caption the whole catalog in the background
+turns it off. Until every photo has a caption, a word search says how many captions it covered.</li>
 <li><b>Drop a folder</b> to open it as a catalog. File ▸ Recent catalogs switches between them.</li>
 </ul>
 <h3>Boards</h3>

@@ -56,7 +56,7 @@ from fashion_desktop.ui.presenter import Presenter
 from fashion_desktop.ui.query_strip import QueryStrip
 from fashion_desktop.ui.quick_look import QuickLook
 from fashion_desktop.ui.results_view import MAX_SIDE, MIN_SIDE, ResultsView
-from fashion_desktop.ui.status import IndexingStatus, MessageLabel
+from fashion_desktop.ui.status import CaptionStatus, IndexingStatus, MessageLabel
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
 from fashion_desktop.ui.welcome import Welcome
 from fashion_desktop.workers.board_edits import (
@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
 
         self.message = MessageLabel()
         self.indexing = IndexingStatus()
+        self.caption_status = CaptionStatus()
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
         self.size_slider.setRange(MIN_SIDE, MAX_SIDE)
         self.size_slider.setValue(side)
@@ -169,6 +170,7 @@ class MainWindow(QMainWindow):
         status.addWidget(self.message, 1)
         status.addPermanentWidget(self.export_status)
         status.addPermanentWidget(self.indexing)
+        status.addPermanentWidget(self.caption_status)
         status.addPermanentWidget(self.size_slider)
 
     def _build_menus(self) -> None:
@@ -204,6 +206,9 @@ class MainWindow(QMainWindow):
 
         view = self.menuBar().addMenu("&View")
         self.captions_action = action(view, "Show &captions", self._captions_toggled, checkable=True)
+        self.background_captions_action = action(
+            view, "Caption the whole catalog in the &background", self.presenter.set_background_captions, None, True
+        )
         self.details_action = action(view, "Show &details", self.set_details_shown, QKeySequence("Ctrl+I"), True)
         self.collapse_action = action(view, "Fold &near-duplicates", self.presenter.set_collapse, None, True)
         action(view, "&Larger thumbnails", lambda: self.view.zoom(1), QKeySequence.StandardKey.ZoomIn)
@@ -241,6 +246,7 @@ class MainWindow(QMainWindow):
         action(help_menu, "Open-source &licences", self.show_licences)
         action(help_menu, "&About Fashion Desktop", self.show_about)
         self.captions_action.setChecked(self.settings.captions)
+        self.background_captions_action.setChecked(self.settings.background_captions)
         self.collapse_action.setChecked(self.settings.collapse_duplicates)
 
     def _connect(self) -> None:
@@ -251,6 +257,9 @@ class MainWindow(QMainWindow):
         presenter.message.connect(self.message.show_message)
         presenter.catalogChanged.connect(self._catalog_changed)
         presenter.indexingChanged.connect(self.indexing.show_state)
+        presenter.captionsChanged.connect(self.caption_status.show_state)
+        self.caption_status.pauseRequested.connect(presenter.pause_background_captions)
+        self.caption_status.resumeRequested.connect(presenter.resume_background_captions)
         presenter.skippedChanged.connect(self.indexing.set_skipped)
         presenter.captionReady.connect(self._caption_ready)
         presenter.modelsChecked.connect(self.models_checked)

@@ -41,6 +41,7 @@ from fashion_desktop.workers.messages import (
     BoardsListed,
     BoardSummary,
     BrowseAnswer,
+    CaptionCoverage,
     CaptionReady,
     CatalogOpened,
     IndexingDone,
@@ -74,6 +75,26 @@ class IndexingState:
     @property
     def active(self) -> bool:
         return self.phase in ("scanning", "running", "paused")
+
+
+@dataclass(frozen=True)
+class CaptionsState:
+    """What the status bar shows about captioning the whole catalog in the background."""
+
+    phase: str = "idle"  # idle (not started, or indexing first), running, paused, done, off
+    captioned: int = 0
+    total: int = 0
+    known: bool = False  # the counts came from the store (text search can say how much it covers)
+
+    @property
+    def coverage(self) -> str:
+        """e.g. "captions: 1 200 of 44 000 items" (what text search covers); "" when not known yet."""
+        return f"captions: {grouped(self.captioned)} of {grouped(self.total)} items" if self.known else ""
+
+
+def grouped(number: int) -> str:
+    """Thousands set apart by a no-break space, as in 44 000 (the same in every language)."""
+    return f"{number:,}".replace(",", "\u00a0")
 
 
 class History:
@@ -124,6 +145,8 @@ class Presenter(QObject):
     _refresh = Signal()
     _index = Signal(int, str)
     _caption = Signal(int, object)
+    _captionCatalog = Signal(int)
+    _countCaptions = Signal(int)
     _checkModels = Signal()
     _openBoards = Signal(int, str)
     _showBoard = Signal(int, int)
@@ -147,6 +170,7 @@ class Presenter(QObject):
     indexingChanged = Signal(IndexingState)
     skippedChanged = Signal(object)  # list[(path, reason)]
     captionReady = Signal(int, str)
+    captionsChanged = Signal(CaptionsState)
     modelsChecked = Signal(object)  # list of model descriptions
     modelProblem = Signal(str)
     emptyStateChanged = Signal(str)  # "", "indexing", "empty", "no-matches"
@@ -173,6 +197,9 @@ class Presenter(QObject):
         self._ids = itertools.count(1)
         self._search_request = 0
         self._caption_request = 0
+        self._background_request = 0
+        self.background = CaptionsState()
+        self.background_paused = False  # held by the stylist (kept across catalogs, like indexing's pause)
         self._index_request = 0
         self._cache: OrderedDict[Query, SearchAnswer | BrowseAnswer] = OrderedDict()
         self._last_browse_refresh = 0.0
@@ -207,6 +234,8 @@ class Presenter(QObject):
         self._checkModels.connect(search.check_models)
         self._index.connect(index.index)
         self._caption.connect(captions.caption)
+        self._captionCatalog.connect(captions.caption_catalog)
+        self._countCaptions.connect(captions.count_captions)
         self._cancelSearch.connect(search.cancel, DIRECT)
         self._cancelCaptions.connect(captions.cancel, DIRECT)
         self._cancelIndexing.connect(index.cancel, DIRECT)
@@ -218,6 +247,7 @@ class Presenter(QObject):
         search.paged.connect(self._paged)
         search.models.connect(self._models)
         captions.captioned.connect(self._captioned)
+        captions.covered.connect(self._covered)
         index.progressed.connect(self._index_progress)
         index.finished.connect(self._index_done)
         boards, export = workers.boards.worker, workers.export.worker
@@ -255,7 +285,8 @@ class Presenter(QObject):
         self.catalog = folder
         self.settings.remember_catalog(folder)
         self._cancelSearch.emit(self._search_request)
-        self._cancelCaptions.emit(self._caption_request)
+        self._cancelCaptions.emit(max(self._caption_request, self._background_request))
+        self._set_background(CaptionsState())
         self._cache.clear()
         self.history.clear()
         self.skipped = []
@@ -287,6 +318,7 @@ class Presenter(QObject):
         if self.catalog is None or not self._attached:
             return
         self._cancelIndexing.emit(self._index_request)  # a run in progress (other catalog, or F5) stops first
+        self._hold_background()  # indexing comes first; captioning the catalog starts again when it ends
         self._index_request = self._next_id()
         self._set_indexing(IndexingState("paused" if self.paused else "scanning"))
         self._index.emit(self._index_request, self.catalog)
@@ -343,6 +375,7 @@ class Presenter(QObject):
         self._cache.clear()
         self._refresh.emit()  # the search index catches up (rebuilt if much changed) …
         self._run(self.query, keep_position=True)  # … then the current question is asked again: new items, filters
+        self._start_background()
 
     def _opened(self, opened: CatalogOpened) -> None:
         if opened.folder != self.catalog:
@@ -497,15 +530,17 @@ class Presenter(QObject):
             self.facets = answer.view.facets
             count = len(answer.view.item_ids)
             narrowed = answer.query.filters or answer.query.text
-            self.message.emit(
-                f"{count} of {answer.view.total} items" if narrowed else f"{count} items in the catalog", "info"
-            )
+            shown = f"{count} of {answer.view.total} items" if narrowed else f"{count} items in the catalog"
+            self.message.emit(shown + self._text_coverage(answer.query), "info")
         else:
             self.model.set_results(answer.request_id, answer.results)
             self.facets = answer.facets
             folded = sum(len(r.duplicates) for r in answer.results)
             extra = f" ({folded} near-duplicates folded)" if folded else ""
-            self.message.emit(f"{len(answer.results)} similar items{extra}", "success" if answer.results else "info")
+            coverage = self._text_coverage(answer.query)
+            self.message.emit(
+                f"{len(answer.results)} similar items{extra}{coverage}", "success" if answer.results else "info"
+            )
         self.facetsChanged.emit(self.facets)
         self._update_empty_state()
         self.answerShown.emit()
@@ -540,7 +575,8 @@ class Presenter(QObject):
 
     # -- captions ------------------------------------------------------------------------------------------------
     def caption_rows(self, visible: list[int]) -> None:
-        """Ask for captions: the shown tiles first, then (for a search) the rest of the results."""
+        """Ask for captions: the shown tiles first, then (for a search) the rest of the results. A background run
+        is cancelled and asked for again after them: it resumes where it stopped."""
         self._visible = list(visible)
         if not self.settings.captions or not self._attached:
             return
@@ -550,9 +586,11 @@ class Presenter(QObject):
         wanted = self.model.uncaptioned(rows)
         if not wanted:
             return
-        self._cancelCaptions.emit(self._caption_request)
+        self._cancelCaptions.emit(max(self._caption_request, self._background_request))
         self._caption_request = self._next_id()
         self._caption.emit(self._caption_request, wanted)
+        if self.background.phase == "running":
+            self._ask_background()
 
     def stop_captions(self) -> None:
         self._cancelCaptions.emit(self._caption_request)
@@ -681,6 +719,77 @@ class Presenter(QObject):
         if request_id == self._export_request:
             self.exportFinished.emit(report, "", "success")
 
+    def set_background_captions(self, enabled: bool) -> None:
+        """The setting: caption the whole catalog after indexing, or only what is shown."""
+        self.settings.background_captions = enabled
+        if enabled:
+            self._start_background()
+        else:
+            self._stop_background("off")
+
+    def pause_background_captions(self) -> None:
+        self.background_paused = True
+        self._stop_background("paused")
+
+    def resume_background_captions(self) -> None:
+        self.background_paused = False
+        self._start_background()
+
+    def _start_background(self) -> None:
+        """After indexing: the rest of the catalog, at the lowest priority (only counted when turned off, paused or
+        while indexing runs, so that text search can say how much it covers)."""
+        if self.catalog is None or not self._attached or self.background.phase == "running":
+            return
+        if self.indexing.active:
+            phase = "idle"
+        elif not self.settings.background_captions:
+            phase = "off"
+        elif self.background_paused:
+            phase = "paused"
+        else:
+            self._set_background(replace(self.background, phase="running"))
+            self._ask_background()
+            return
+        self._set_background(replace(self.background, phase=phase))
+        self._background_request = self._next_id()
+        self._countCaptions.emit(self._background_request)
+
+    def _ask_background(self) -> None:
+        self._background_request = self._next_id()
+        self._captionCatalog.emit(self._background_request)
+
+    def _stop_background(self, phase: str) -> None:
+        """Cancel the background run (with the one cancellation, which also ends older requests: the shown tiles
+        are asked for again)."""
+        if self.background.phase == "running":
+            self._cancelCaptions.emit(self._background_request)
+            self._set_background(replace(self.background, phase=phase))
+            self.caption_rows(self._visible)
+        elif self.background.phase != "done":
+            self._set_background(replace(self.background, phase=phase))
+
+    def _hold_background(self) -> None:
+        if self.background.phase == "running":
+            self._stop_background("idle")
+
+    def _covered(self, coverage: CaptionCoverage) -> None:
+        if coverage.request_id != self._background_request:
+            return
+        complete = coverage.captioned >= coverage.total
+        phase = "done" if complete and self.background.phase in ("running", "idle") else self.background.phase
+        self._set_background(CaptionsState(phase, coverage.captioned, coverage.total, known=True))
+
+    def _set_background(self, state: CaptionsState) -> None:
+        self.background = state
+        self.captionsChanged.emit(state)
+
+    def _text_coverage(self, query: Query) -> str:
+        """What text search covers of the captions, said while not every item has one."""
+        state = self.background
+        if not query.text or not state.known or state.captioned >= state.total:
+            return ""
+        return f" ({state.coverage} searched)"
+
     # -- the rest ------------------------------------------------------------------------------------------------
     def _failed(self, request_id: int, text: str) -> None:
         if request_id == self._search_request:
@@ -693,6 +802,8 @@ class Presenter(QObject):
             self._run(self.query, keep_position=True)  # a board changed elsewhere: show what it is now
         if request_id == self._index_request:
             self._set_indexing(IndexingState("failed", summary=text))
+        if request_id == self._background_request and self.background.phase == "running":
+            self._set_background(replace(self.background, phase="idle"))  # asked again after the next indexing
         self.message.emit(text, "error")
 
     def _models(self, checked: ModelsChecked) -> None:

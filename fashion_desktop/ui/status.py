@@ -1,6 +1,7 @@
-"""The status bar's two parts: messages with a level (information in the palette's text colour, success and
-errors in colours readable on light and dark palettes alike), and indexing (progress, rate and time left,
-Paused, Pause/Resume, Cancel, "Resume indexing" after a cancel, skipped files)."""
+"""The status bar's parts: messages with a level (information in the palette's text colour, success and
+errors in colours readable on light and dark palettes alike), indexing (progress, rate and time left,
+Paused, Pause/Resume, Cancel, "Resume indexing" after a cancel, skipped files), and captioning the catalog in the
+background (how many of how many, Pause/Resume)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QSizePolicy, QWidget
 
 from fashion_desktop.ui.colours import message_colour
-from fashion_desktop.ui.presenter import IndexingState
+from fashion_desktop.ui.presenter import CaptionsState, IndexingState, grouped
 
 log = logging.getLogger("fashion_desktop.ui")
 
@@ -133,3 +134,41 @@ class IndexingStatus(QWidget):
         box = QMessageBox(QMessageBox.Icon.Information, "Skipped files", text, parent=self.window())
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.open()
+
+
+class CaptionStatus(QWidget):
+    """The background captions: shown while they run or are paused, hidden when done, off or not started."""
+
+    pauseRequested = Signal()
+    resumeRequested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = CaptionsState()
+        self.label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumWidth(100)
+        self.pause = QPushButton("Pause")
+        self.pause.setToolTip("Captions of the photos shown are always written first")
+        self.pause.clicked.connect(self._pause_clicked)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.label, self.progress, self.pause):
+            row.addWidget(widget)
+        self.show_state(self.state)
+
+    def show_state(self, state: CaptionsState) -> None:
+        self.state = state
+        self.setVisible(state.phase in ("running", "paused") and state.known)
+        self.progress.setRange(0, max(state.total, 1))
+        self.progress.setValue(state.captioned)
+        counts = f"{grouped(state.captioned)}/{grouped(state.total)}"
+        self.label.setText(f"Captions paused at {counts}" if state.phase == "paused" else f"Captioning {counts}")
+        self.pause.setText("Resume" if state.phase == "paused" else "Pause")
+
+    def _pause_clicked(self) -> None:
+        if self.state.phase == "paused":
+            self.resumeRequested.emit()
+        else:
+            self.pauseRequested.emit()

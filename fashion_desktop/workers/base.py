@@ -16,7 +16,7 @@ import sys
 import threading
 from typing import Generic, TypeVar
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger("fashion_desktop.workers")
 
@@ -79,6 +79,9 @@ class Worker(QObject):
     def resume(self) -> None:
         self.gate.resume()
 
+    def thread_finishing(self) -> None:
+        """Runs on the worker's thread as it ends (its timers must be stopped there, not from the GUI thread)."""
+
     @Slot()
     def lower_priority(self) -> None:
         """Runs first on the worker's thread: a busy worker must not take the CPU from the window (Linux: nice
@@ -105,6 +108,7 @@ class WorkerThread(Generic[AnyWorker]):
         self.thread.setObjectName(name)
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.lower_priority)
+        self.thread.finished.connect(worker.thread_finishing, Qt.ConnectionType.DirectConnection)
         self.thread.start()
 
     def stop(self, timeout_ms: int = 30000) -> None:

@@ -14,15 +14,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 
 from fashion_desktop.catalog.query import FacetValue, Query
 from fashion_desktop.models.manifest import ModelFilesError
 from fashion_desktop.paths import AppPaths
+from fashion_desktop.settings import DEFAULT_CAPTION_IDLE_MINUTES
 from fashion_desktop.workers.base import CANCEL_ALL, Worker, WorkerThread
 from fashion_desktop.workers.boards import BoardExportWorker, BoardsWorker
 from fashion_desktop.workers.messages import (
     BrowseAnswer,
+    CaptionCoverage,
     CaptionReady,
     CatalogOpened,
     IndexingDone,
@@ -42,6 +44,7 @@ log = logging.getLogger("fashion_desktop.workers")
 FIRST_PAGE = 160  # tiles sent with a browse answer: a full screen at the smallest thumbnail size
 SWITCH_INTERVAL = 0.001  # seconds
 CAPTION_BATCH = 2  # captions written per step: the first ones appear sooner, a newer request waits less
+BACKGROUND_BATCH = 4  # the background run's step: a page of shown tiles waits for one step at most
 
 
 class SharedEmbedder:
@@ -252,12 +255,22 @@ class SearchWorker(Worker):
 
 
 class CaptionWorker(Worker):
-    """Captions items in the order asked (shown tiles first), a couple at a time; a newer request cancels the
-    older one between steps."""
+    """Captions what is asked (shown tiles first, a couple at a time) and, at the lowest priority, the whole
+    catalog. The presenter preempts the background run by cancelling it, asking for the shown tiles and asking for
+    the background run again: it resumes from the store, which keeps every caption written. BLIP loads with the
+    first caption and is released (its memory handed back) after `idle_release_seconds` without captioning."""
 
     captioned = Signal(CaptionReady)
+    covered = Signal(CaptionCoverage)
+    captionerLoaded = Signal(bool)  # BLIP's sessions created (True), or released after the idle time (False)
 
-    def __init__(self, paths: AppPaths, embedder: SharedEmbedder, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        embedder: SharedEmbedder,
+        threads: int | None = None,
+        idle_release_seconds: float = DEFAULT_CAPTION_IDLE_MINUTES * 60,
+    ) -> None:
         super().__init__()
         self.paths = paths
         self.embedder = embedder
@@ -265,6 +278,10 @@ class CaptionWorker(Worker):
         self._catalog: Catalog | None = None
         self._captioner: Captioner | None = None
         self._folder: str | None = None
+        self._idle = QTimer(self)  # moves to the worker's thread with it; started and stopped only there
+        self._idle.setSingleShot(True)
+        self._idle.setInterval(max(0, round(idle_release_seconds * 1000)))
+        self._idle.timeout.connect(self._release_idle)
 
     @Slot(int, str)
     def open_catalog(self, request_id: int, folder: str) -> None:
@@ -275,6 +292,7 @@ class CaptionWorker(Worker):
             self._catalog = None
 
     def _ready(self, request_id: int) -> bool:
+        """The store open and the captioner read (its small files checked); its sessions load in `_loaded`."""
         if self._catalog is not None and self._captioner is not None:
             return True
         if self._folder is None:
@@ -285,7 +303,6 @@ class CaptionWorker(Worker):
         try:
             if self._captioner is None:
                 self._captioner = Captioner.from_paths(self.paths, threads=self.threads)
-            self._captioner.load()
             # The shared embedder only names the store's vectors here: the caption worker never embeds.
             self._catalog = Catalog.open(Path(self._folder), self.paths, embedder=self.embedder.get())
             self._catalog.use_captioner(self._captioner)
@@ -298,24 +315,111 @@ class CaptionWorker(Worker):
         self._catalog = None
         return False
 
+    def _loaded(self, request_id: int) -> bool:
+        """BLIP's sessions, created on first use and again after an idle release."""
+        assert self._captioner is not None
+        if self._captioner.loaded:
+            return True
+        try:
+            self._captioner.load()
+        except ModelFilesError as exc:
+            self.modelProblem.emit(str(exc))
+            return False
+        except Exception as exc:
+            log.exception("captioner unavailable")
+            self.failed.emit(request_id, f"Captions unavailable: {exc}")
+            return False
+        self.captionerLoaded.emit(True)
+        return True
+
     @Slot(int, object)
     def caption(self, request_id: int, item_ids: list[int]) -> None:
         """Emits captioned(CaptionReady) per item as captions become known."""
         if self.gate.is_cancelled(request_id) or not item_ids or not self._ready(request_id):
             return
         assert self._catalog is not None and self._captioner is not None
-        for start in range(0, len(item_ids), CAPTION_BATCH):
-            self.gate.wait_while_paused(request_id)
-            if self.gate.is_cancelled(request_id):
+        self._idle.stop()
+        try:
+            if not self._loaded(request_id):
                 return
-            try:
-                captions = self._catalog.captions_for(item_ids[start : start + CAPTION_BATCH], self._captioner)
-            except Exception as exc:
-                log.warning("captioning failed: %s", exc)
-                self.failed.emit(request_id, f"Captioning failed: {exc}")
+            for start in range(0, len(item_ids), CAPTION_BATCH):
+                self.gate.wait_while_paused(request_id)
+                if self.gate.is_cancelled(request_id):
+                    return
+                try:
+                    captions = self._catalog.captions_for(item_ids[start : start + CAPTION_BATCH], self._captioner)
+                except Exception as exc:
+                    log.warning("captioning failed: %s", exc)
+                    self.failed.emit(request_id, f"Captioning failed: {exc}")
+                    return
+                self._emit_captions(request_id, captions)
+        finally:
+            self._idle_from_now()
+
+    @Slot(int)
+    def count_captions(self, request_id: int) -> None:
+        """covered(CaptionCoverage) without captioning anything (background captions turned off)."""
+        if not self.gate.is_cancelled(request_id) and self._ready(request_id):
+            self._coverage(request_id)
+
+    @Slot(int)
+    def caption_catalog(self, request_id: int) -> None:
+        """Caption every item not captioned yet, oldest first, BACKGROUND_BATCH at a time; covered() after each
+        batch. Cancelled between batches (see the class)."""
+        if self.gate.is_cancelled(request_id) or not self._ready(request_id):
+            return
+        assert self._catalog is not None and self._captioner is not None
+        from fashion_desktop.workers.control import GateControl
+
+        catalog, captioner = self._catalog, self._captioner
+        todo, total = self._coverage(request_id)
+        if not todo:
+            return
+        self._idle.stop()
+        try:
+            if not self._loaded(request_id):
                 return
-            for item_id, text in captions.items():
-                self.captioned.emit(CaptionReady(request_id, item_id, text))
+            catalog.caption_all(
+                captioner,
+                GateControl(self.gate, request_id),
+                on_progress=lambda done, _: self.covered.emit(
+                    CaptionCoverage(request_id, total - len(todo) + done, total)
+                ),
+                batch_size=BACKGROUND_BATCH,
+                todo=todo,
+                on_captions=lambda captions: self._emit_captions(request_id, captions),
+            )
+        except Exception as exc:  # e.g. the data folder's disk is full: the captions written so far are kept
+            log.warning("background captioning stopped: %s", exc)
+            self.failed.emit(request_id, f"Captioning the catalog stopped: {exc}")
+        finally:
+            self._idle_from_now()
+
+    def _coverage(self, request_id: int) -> tuple[list[int], int]:
+        """The items still to caption and the number of indexed items; emitted as covered()."""
+        assert self._catalog is not None and self._captioner is not None
+        todo = self._catalog.uncaptioned(self._captioner)
+        total = self._catalog.store.counts().get("ok", 0)
+        self.covered.emit(CaptionCoverage(request_id, total - len(todo), total))
+        return todo, total
+
+    def _emit_captions(self, request_id: int, captions: dict[int, str]) -> None:
+        for item_id, text in captions.items():
+            self.captioned.emit(CaptionReady(request_id, item_id, text))
+
+    def _idle_from_now(self) -> None:
+        if self._captioner is not None and self._captioner.loaded:
+            self._idle.start()
+
+    @Slot()
+    def _release_idle(self) -> None:
+        if self._captioner is not None and self._captioner.loaded:
+            self._captioner.release()
+            log.info("captioning model released after %.0f s without captions", self._idle.interval() / 1000)
+            self.captionerLoaded.emit(False)
+
+    def thread_finishing(self) -> None:
+        self._idle.stop()
 
     @Slot()
     def close(self) -> None:
@@ -328,13 +432,18 @@ class WorkerThreads:
     """The window's worker threads (search, captions, indexing, boards, board exports). Stopped and joined on
     close."""
 
-    def __init__(self, paths: AppPaths, threads: int | None) -> None:
+    def __init__(
+        self,
+        paths: AppPaths,
+        threads: int | None,
+        caption_idle_seconds: float = DEFAULT_CAPTION_IDLE_MINUTES * 60,
+    ) -> None:
         # While workers run Python (beam search, decoding), the GUI thread gets the interpreter back within 1 ms
         # of asking instead of 5: a paint never waits long for the GIL.
         sys.setswitchinterval(min(SWITCH_INTERVAL, sys.getswitchinterval()))
         self.embedder = SharedEmbedder(paths, threads)
         self.search = WorkerThread(SearchWorker(paths, self.embedder), "search")
-        self.captions = WorkerThread(CaptionWorker(paths, self.embedder, threads), "captions")
+        self.captions = WorkerThread(CaptionWorker(paths, self.embedder, threads, caption_idle_seconds), "captions")
         self.index = WorkerThread(IndexWorker(paths, self.embedder), "indexing")
         self.boards = WorkerThread(BoardsWorker(paths, self.embedder), "boards")
         self.export = WorkerThread(BoardExportWorker(paths, self.embedder), "export")

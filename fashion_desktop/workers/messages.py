@@ -57,6 +57,16 @@ class CaptionReady:
 
 
 @dataclass(frozen=True)
+class CaptionCoverage:
+    """How many of the catalog's indexed items have a caption by the installed captioner: the background run's
+    progress, and how much of the catalog text search covers."""
+
+    request_id: int
+    captioned: int
+    total: int
+
+
+@dataclass(frozen=True)
 class IndexingProgress:
     request_id: int
     done: int
