@@ -123,3 +123,15 @@ def test_the_window_opens_with_a_broken_settings_file(tmp_path: Path, data_dir: 
     assert "wrong kind (catalog, results_count)" in result.stderr
     saved = json.loads((data_dir / "settings.json").read_text())
     assert saved["results_count"] == 24 and saved["version"] == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [("0.5", 0.5), ("2", 2), ("0", 5.0), ("-3", 5.0), ("NaN", 5.0), ("Infinity", 5.0), ("1e9", 5.0), ("true", 5.0)],
+)
+def test_blips_idle_minutes_are_a_positive_time_of_at_most_a_day(tmp_path: Path, written: str, kept: float) -> None:
+    """BLIP's idle time (then its memory is handed back): nonsense falls back to the default of 5 minutes."""
+    path = tmp_path / "settings.json"
+    path.write_text(f'{{"caption_idle_minutes": {written}, "background_captions": false}}')
+    settings = Settings.load(path)
+    assert settings.caption_idle_minutes == kept and settings.background_captions is False
