@@ -212,3 +212,25 @@ def test_libraries_that_debian_packages_own_are_left_to_them(tmp_path: Path) -> 
     python_lib = tmp_path / "libpython3.11.so.1.0"
     python_lib.write_bytes(b"\x7fELF")
     assert system_libraries.debian_owned([str(zlib), str(ours), str(python_lib)]) == {str(zlib)}
+
+
+def test_the_bundle_excludes_nothing_the_app_imports() -> None:
+    """The PyInstaller spec's excludes trim the bundle; excluding a module the app imports breaks the installed app
+    only at run time (as QtNetwork, which the single-instance hand-over needs, once did)."""
+    spec = (REPO / "installer" / "fashion_desktop.spec").read_text()
+    found = re.search(r"^excludes = \[(.*?)\]", spec, re.MULTILINE | re.DOTALL)
+    assert found, "the spec lists its excludes"
+    excludes = set(re.findall(r'"([\w.]+)"', found.group(1)))
+    imported: set[str] = set()
+    for source in (REPO / "fashion_desktop").rglob("*.py"):
+        for line in source.read_text().splitlines():
+            words = line.split()
+            if len(words) >= 2 and words[0] in ("import", "from"):
+                imported.add(words[1].rstrip(","))
+    shipped_needed = {
+        module
+        for module in imported
+        if any(module == excluded or module.startswith(excluded + ".") for excluded in excludes)
+    }
+    assert "PySide6.QtNetwork" in imported and "PySide6.QtGui" in imported, "the scan sees the app's imports"
+    assert shipped_needed == set(), f"excluded from the bundle but imported by the app: {sorted(shipped_needed)}"
