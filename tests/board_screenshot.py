@@ -20,18 +20,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtWidgets import QStyleFactory
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fashion_desktop import logs  # noqa: E402
-from fashion_desktop.app.environment import app_paths  # noqa: E402
-from fashion_desktop.settings import Settings  # noqa: E402
-from fashion_desktop.ui.main_window import MainWindow  # noqa: E402
 from fashion_desktop.ui.results_model import ItemIdRole, NoteRole  # noqa: E402
 from fashion_desktop.workers.board_edits import ItemsToAdd, SetNote  # noqa: E402
-from fashion_desktop.workers.engine import WorkerThreads  # noqa: E402
-from tests.screen_steps import stepper  # noqa: E402
+from tests.screen_steps import sample_window, stepper  # noqa: E402
 
 BOARD = "Spring shoot"
 NOTES = {0: "Hero look: open the lookbook with it", 2: "Ask for the beige one too"}
@@ -72,14 +67,7 @@ def dark_palette() -> QPalette:
 
 
 def main(out: Path) -> None:
-    paths = app_paths()  # the test sets the data directory and the models in the environment
-    logs.setup(paths.log_file)
-    app = QApplication(sys.argv[:1])
-    window = MainWindow(Settings(results_count=12), paths, paths.sample_catalog)
-    window.move(0, 0)
-    window.resize(1280, 860)
-    window.show()
-    window.attach_workers(WorkerThreads(paths, None))
+    app, window = sample_window()
     presenter, results, view, panel = window.presenter, window.results, window.view, window.boards_panel
     state: dict[str, object] = {}
     pictures: set[object] = set()

@@ -19,17 +19,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QPoint, QRect, QTimer
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fashion_desktop import logs  # noqa: E402
-from fashion_desktop.app.environment import app_paths  # noqa: E402
-from fashion_desktop.settings import Settings  # noqa: E402
-from fashion_desktop.ui.main_window import MainWindow  # noqa: E402
 from fashion_desktop.ui.results_model import CaptionRole  # noqa: E402
-from fashion_desktop.workers.engine import WorkerThreads  # noqa: E402
-from tests.screen_steps import stepper  # noqa: E402
+from tests.screen_steps import sample_window, stepper  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DROPPED = ("noto", "noto-handbag.jpg")
@@ -78,14 +73,8 @@ def global_rect(widget: QWidget, rect: QRect | None = None) -> list[int]:
 
 
 def main(out: Path) -> None:
-    paths = app_paths()  # the test sets the data directory and the models in the environment
-    logs.setup(paths.log_file)
-    app = QApplication(sys.argv[:1])
-    window = MainWindow(Settings(results_count=12), paths, paths.sample_catalog)
-    window.move(0, 0)
-    window.resize(1280, 860)
-    window.show()
-    window.attach_workers(WorkerThreads(paths, None))
+    app, window = sample_window()
+    paths = window.paths
     state: dict[str, object] = {}
     drags: list[threading.Thread] = []
     dragged: list[int] = []  # the result dragged onto the query strip
