@@ -142,6 +142,6 @@ for path in /opt/fashion-desktop /usr/bin/fashion-desktop /usr/share/application
 done
 if dpkg -s fashion-desktop >/dev/null 2>&1; then fail "package still registered"; fi
 echo "test_deb: lintian clean (overrides explained), desktop entry and metainfo valid, copyright names all" \
-  "$dists bundled distributions; installed, self-test passed offline without writing outside its data" \
+  "$dists bundled dist-info folders (bundled files are attributed at build time: tests/test_packaging.py); installed, self-test passed offline without writing outside its data" \
   "directory, opened a photo through the desktop entry's command and handed a second launch's files to the" \
   "running window, purged clean ($((SECONDS - started)) s)"
