@@ -29,6 +29,7 @@ class Source(QLabel):
         drag.setMimeData(mime)
         result = drag.exec(Qt.DropAction.CopyAction)
         print("drag finished", int(result.value), flush=True)
+        self.hide()  # out of the screenshots; Qt serves the drop's data from its own window, not this one
         # The drop target asks for the data after exec() returns: keep serving it for a while, then exit.
         QTimer.singleShot(5000, QApplication.quit)
 
