@@ -10,12 +10,8 @@ Used by tests/test_real_window.py, and to make the README's screenshot:
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QPoint
@@ -26,25 +22,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fashion_desktop.ui.results_model import ItemIdRole, NoteRole  # noqa: E402
 from fashion_desktop.workers.board_edits import ItemsToAdd, SetNote  # noqa: E402
-from tests.screen_steps import sample_window, stepper  # noqa: E402
+from tests.screen_steps import mouse_drag, run_script, sample_window, stepper  # noqa: E402
 
 BOARD = "Spring shoot"
 NOTES = {0: "Hero look: open the lookbook with it", 2: "Ask for the beige one too"}
 
 
-def mouse_drag(start: QPoint, end: QPoint, done: list[str]) -> None:
-    """Press on `start`, move in steps to `end` and release (screen coordinates), as a hand would."""
-
-    def xdotool(*args: object) -> None:
-        subprocess.run(["xdotool", *map(str, args)], check=True)
-
-    xdotool("mousemove", start.x(), start.y(), "sleep", 0.3, "mousedown", 1, "sleep", 0.3)
-    for step in range(1, 11):
-        xdotool(
-            "mousemove", start.x() + (end.x() - start.x()) * step // 10, start.y() + (end.y() - start.y()) * step // 10
-        )
-        time.sleep(0.12)
-    xdotool("sleep", 0.5, "mouseup", 1)
+def drag_then_say(start: QPoint, end: QPoint, done: list[str]) -> None:
+    mouse_drag(start, end, steps=10)
     done.append("released")
 
 
@@ -103,7 +88,7 @@ def main(out: Path) -> None:
         target = panel.list.viewport().mapToGlobal(panel.list.visualRect(panel.model.index(0)).center())
         released: list[str] = []
         state["drag onto board"] = released
-        threading.Thread(target=mouse_drag, args=(centre(8), target, released), daemon=True).start()
+        threading.Thread(target=drag_then_say, args=(centre(8), target, released), daemon=True).start()
         wait(lambda: bool(released) and presenter.boards[0].count == 8, open_board)
 
     def open_board() -> None:
@@ -132,7 +117,7 @@ def main(out: Path) -> None:
         last = results.rowCount() - 1
         first = view.visualRect(results.index(0))
         end = view.viewport().mapToGlobal(QPoint(first.left() + 6, first.center().y()))
-        threading.Thread(target=mouse_drag, args=(centre(last), end, released), daemon=True).start()
+        threading.Thread(target=drag_then_say, args=(centre(last), end, released), daemon=True).start()
         wait(lambda: bool(released) and files() != before and not presenter.waiting, small)
 
     def small() -> None:
@@ -164,8 +149,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    if not shutil.which("xdotool"):
-        print(json.dumps({"error": "xdotool missing: scripts/system-deps.sh installs it"}))
-        sys.exit(0)
-    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-    main(Path(sys.argv[1]))
+    run_script(main)

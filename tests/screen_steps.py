@@ -4,11 +4,16 @@ close the window."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QPoint, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from fashion_desktop import logs
@@ -18,6 +23,30 @@ from fashion_desktop.ui.main_window import MainWindow
 from fashion_desktop.workers.engine import WorkerThreads
 
 Wait = Callable[..., None]
+
+
+def mouse_drag(start: QPoint, end: QPoint, steps: int = 8) -> None:
+    """Press on `start`, move in steps to `end` and release (screen coordinates), with the real mouse (xdotool), as
+    a hand would; run it on a thread while the window's event loop turns."""
+
+    def xdotool(*args: object) -> None:
+        subprocess.run(["xdotool", *map(str, args)], check=True)
+
+    xdotool("mousemove", start.x(), start.y(), "sleep", 0.3, "mousedown", 1, "sleep", 0.3)
+    for step in range(1, steps + 1):
+        x, y = start.x() + (end.x() - start.x()) * step // steps, start.y() + (end.y() - start.y()) * step // steps
+        xdotool("mousemove", x, y)
+        time.sleep(0.15)
+    xdotool("sleep", 0.5, "mouseup", 1)
+
+
+def run_script(main: Callable[[Path], None]) -> None:
+    """A real-window script's start: `main(OUT_FOLDER)` on X11, or one JSON line saying what is missing."""
+    if not shutil.which("xdotool"):
+        print(json.dumps({"error": "xdotool missing: scripts/system-deps.sh installs it"}))
+        sys.exit(0)
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    main(Path(sys.argv[1]))
 
 
 def sample_window() -> tuple[QApplication, MainWindow]:

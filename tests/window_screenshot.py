@@ -9,8 +9,6 @@ Used by tests/test_real_window.py, and to make the README's screenshots:
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -24,7 +22,7 @@ from PySide6.QtWidgets import QWidget
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fashion_desktop.ui.results_model import CaptionRole  # noqa: E402
-from tests.screen_steps import sample_window, stepper  # noqa: E402
+from tests.screen_steps import mouse_drag, run_script, sample_window, stepper  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DROPPED = ("noto", "noto-handbag.jpg")
@@ -36,34 +34,13 @@ def real_drag(target: QPoint, files: list[Path], report: list[str]) -> None:
         [sys.executable, str(HERE / "xdnd_source.py"), *map(str, files)], stdout=subprocess.PIPE, text=True
     )
     time.sleep(2.5)
-
-    def xdotool(*args: object) -> None:
-        subprocess.run(["xdotool", *map(str, args)], check=True)
-
-    xdotool("mousemove", 80, 60, "sleep", 0.3, "mousedown", 1, "sleep", 0.3)
-    for step in range(1, 9):
-        xdotool("mousemove", 80 + (target.x() - 80) * step // 8, 60 + (target.y() - 60) * step // 8)
-        time.sleep(0.15)
-    xdotool("sleep", 0.5, "mouseup", 1)
+    mouse_drag(QPoint(80, 60), target)
     watchdog = threading.Timer(20, source.kill)  # a source that never reports must not hang the run
     watchdog.start()
     assert source.stdout is not None
     report.append(source.stdout.readline().strip())  # printed when the drag ends, while the data is still served
     source.wait()
     watchdog.cancel()
-
-
-def drag_within(start: QPoint, end: QPoint) -> None:
-    """Press on `start`, move in steps to `end`, release: a drag inside the window, by the real mouse (xdotool)."""
-    time.sleep(0.3)
-    subprocess.run(
-        ["xdotool", "mousemove", str(start.x()), str(start.y()), "sleep", "0.3", "mousedown", "1"], check=True
-    )
-    for step in range(1, 9):
-        x, y = start.x() + (end.x() - start.x()) * step // 8, start.y() + (end.y() - start.y()) * step // 8
-        subprocess.run(["xdotool", "mousemove", str(x), str(y)], check=True)
-        time.sleep(0.15)
-    subprocess.run(["xdotool", "sleep", "0.5", "mouseup", "1"], check=True)
 
 
 def global_rect(widget: QWidget, rect: QRect | None = None) -> list[int]:
@@ -151,7 +128,7 @@ def main(out: Path) -> None:
         tile = window.view.viewport().mapToGlobal(window.view.visualRect(window.results.index(1)).center())
         strip = window.strip.mapToGlobal(window.strip.rect().center())
         dragged.append(window.results.item_ids()[1])
-        threading.Thread(target=drag_within, args=(tile, strip), daemon=True).start()
+        threading.Thread(target=mouse_drag, args=(tile, strip), daemon=True).start()
         wait(
             lambda: window.presenter.query.origin == "more-like-this" and not window.presenter.waiting,
             strip_dropped,
@@ -200,8 +177,4 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    if not shutil.which("xdotool"):
-        print(json.dumps({"error": "xdotool missing: scripts/system-deps.sh installs it"}))
-        sys.exit(0)
-    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-    main(Path(sys.argv[1]))
+    run_script(main)
