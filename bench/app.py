@@ -122,9 +122,24 @@ def wait(condition: Callable[[], bool], timeout: float = 600.0) -> None:
             raise TimeoutError("benchmark step timed out")
 
 
-def peak_rss_mib() -> float:
+def memory_mib() -> dict[str, float]:
+    """Resident memory now (VmRSS) and the peak since the last reset (VmHWM), in MiB."""
     with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
+        fields = dict(line.split(":", 1) for line in status)
+    return {name: int(fields[name].split()[0]) / 1024 for name in ("VmRSS", "VmHWM")}
+
+
+class MemoryStages:
+    """Each stage's own peak (the kernel's peak is reset after each), and the highest of them."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+
+    def stage(self, name: str) -> None:
+        memory = memory_mib()
+        self.peak = max(self.peak, memory["VmHWM"])
+        print(f"  memory during {name}: peak {memory['VmHWM']:.0f} MiB, resident after {memory['VmRSS']:.0f} MiB")
+        Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
 
 
 def main() -> None:
@@ -134,6 +149,9 @@ def main() -> None:
     parser.add_argument("--fresh-photos", type=int, default=200, help="photos indexed while measuring stalls")
     parser.add_argument("--build-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    from fashion_desktop.memory import limit_allocator
+
+    limit_allocator()  # as the app's entry point does, before any thread allocates
     if args.build_only:
         build_big_catalog(args.build_only, args.items)
         return
@@ -160,6 +178,7 @@ def main() -> None:
 
     paths = app_paths()
     app = QApplication(sys.argv[:1])  # noqa: F841 - kept alive for the whole benchmark
+    memory = MemoryStages()
     window = MainWindow(Settings(results_count=24, captions=False), paths, big)
     window.resize(1280, 860)
     window.show()
@@ -191,6 +210,7 @@ def main() -> None:
     wait(lambda: presenter.indexing.phase == "done" and not presenter.waiting)
     figures["catalog_usable_s"] = time.perf_counter() - started
     print(f"{args.items}-item catalog open and up to date after {figures['catalog_usable_s']:.1f} s")
+    memory.stage("start-up and browsing the catalog")
 
     meter = StallMeter()
 
@@ -237,6 +257,7 @@ def main() -> None:
         backs.append(time.perf_counter() - start)
     figures["back_forward_cached_ms"] = 1000 * max(backs)
     print(f"Back/Forward to a cached query: worst {figures['back_forward_cached_ms']:.0f} ms (target 100)")
+    memory.stage("drops")
 
     answered(presenter.clear_images)  # browse the 44k again
     for hog in (False, True):
@@ -250,6 +271,7 @@ def main() -> None:
                 f"Worst GUI stall ({'with a CPU hog beside' if hog else 'quiet'}): scrolling the grid "
                 f"{scrolling:.0f} ms, captioning 8 results {captioning:.0f} ms (target 50)"
             )
+            memory.stage(f"scrolling and captioning ({label})")
         finally:
             if busy is not None:
                 busy.kill()
@@ -266,11 +288,13 @@ def main() -> None:
     wait(lambda: presenter.indexing.phase == "done" and not presenter.waiting)
     figures["worst_stall_indexing_ms"] = 1000 * meter.stop()
     print(f"Worst GUI stall while indexing {args.fresh_photos} photos: {figures['worst_stall_indexing_ms']:.0f} ms")
+    memory.stage("indexing")
 
     window.open_catalog(str(big))
     wait(lambda: presenter.indexing.phase == "done" and not presenter.waiting)
     answered(lambda: presenter.ask_images([QueryImage(path=queries[1])], "drop"))
-    figures["peak_rss_mib"] = peak_rss_mib()
+    memory.stage("the big catalog again and a drop")
+    figures["peak_rss_mib"] = memory.peak
     print(f"Peak memory with both models and the {args.items}-item catalog: {figures['peak_rss_mib']:.0f} MiB")
     window.close()
     closing_line({k: round(v, 3) for k, v in figures.items()})

@@ -114,6 +114,9 @@ CLI_COMMANDS = {"board", "caption", "index", "search", "status"}
 
 def main(argv: Sequence[str] | None = None) -> int:
     from fashion_desktop.app.environment import app_paths
+    from fashion_desktop.memory import limit_allocator
+
+    limit_allocator()  # before any thread allocates
 
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments == ["--self-test"]:

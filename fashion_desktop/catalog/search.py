@@ -37,7 +37,6 @@ from fashion_desktop.catalog.vectors import sound_rows
 log = logging.getLogger("fashion_desktop.catalog.search")
 
 MARGIN = 1e-4  # slack on the radius for float32 rounding of the exact and projected distances
-MAPPED_SCAN_BYTES = 512 << 20  # a brute-force pass maps files up to this size (faster), reads larger ones in blocks
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,6 @@ class Vectors(Protocol):
 
     def read(self, rows: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
-    def mapped(self, stop: int) -> np.ndarray: ...
-
     def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]: ...
 
 
@@ -94,9 +91,6 @@ class InMemoryVectors:
         intact = sound_rows(vectors)
         vectors[~intact] = 0.0
         return vectors, intact
-
-    def mapped(self, stop: int) -> np.ndarray:
-        return self._vectors[:stop]
 
     def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         for first in range(start, min(stop, len(self._vectors)), 8192):
@@ -500,22 +494,16 @@ class ExactIndex:
         return _top(self._extra_rows[keep], _dot(self._extra_vectors[keep], query), k)
 
     def _brute_force(self, query: np.ndarray, k: int, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every usable row scored, in one sequential pass over the file (mapped while it is small, read in blocks
-        beyond, so a large file never becomes this process's memory); what is returned is checked in full."""
+        """Every usable row scored, in one sequential pass over the file (a block at a time, so the file never
+        becomes this process's memory); what is returned is checked in full."""
         wanted = np.flatnonzero(usable)
         if len(wanted) <= len(usable) // 4:  # a filtered few: read just those
             vectors, intact = self._read(wanted)
             return _top(wanted[intact], _dot(vectors[intact], query), k)
         stop = int(wanted[-1]) + 1
         scores = np.full(stop, -np.inf, dtype=np.float32)
-        if stop * self.vectors.dimension * 4 <= MAPPED_SCAN_BYTES:
-            matrix = self.vectors.mapped(stop)
-            for first in range(0, len(matrix), 8192):
-                scores[first : first + min(8192, len(matrix) - first)] = _dot(matrix[first : first + 8192], query)
-            del matrix  # unmapped: the pages are the system's file cache again, not this process's memory
-        else:
-            for first, block in self.vectors.blocks(stop):
-                scores[first : first + len(block)] = _dot(block, query)
+        for first, block in self.vectors.blocks(stop):
+            scores[first : first + len(block)] = _dot(block, query)
         with np.errstate(invalid="ignore"):
             implausible = ~(np.abs(scores) <= 1.0 + 1e-3)  # NaN too: a unit vector cannot score beyond ±1
         implausible &= usable[:stop]

@@ -195,25 +195,32 @@ class VectorFile:
         vectors[~intact] = 0.0
         return vectors, intact
 
-    def mapped(self, stop: int) -> np.ndarray:
-        """Rows [0, stop) as a read-only [n, D] float32 view of a fresh mapping of the file, for one quick pass (a
-        brute-force search). Nothing is copied; the mapping, and the pages it made resident, go with the view. The
-        rows are not checked. Only committed rows, which are never cut, may be asked for."""
-        stop = min(stop, self.rows)
-        if stop == 0 or self._handle is None:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        mapping = mmap.mmap(self._handle.fileno(), self.data_offset + stop * self.record_size, access=mmap.ACCESS_READ)
-        if hasattr(mmap, "MADV_SEQUENTIAL"):
-            mapping.madvise(mmap.MADV_SEQUENTIAL)
-        records = np.ndarray((stop, self.record_size // 4), dtype="<u4", buffer=mapping, offset=self.data_offset)
-        rows: np.ndarray = records[:, : self.dimension].view("<f4")
-        return rows
-
     def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:
-        """(first row, [n, D] float32 view of a reused buffer) for rows [start, stop) in order, read with plain reads:
-        a pass over a large file goes through the page cache without making it resident in this process. The rows
-        are not checked; copy a block to keep it."""
-        for first, records in self._records(min(stop, self.rows), start):
+        """(first row, [n, D] float32 view) for rows [start, stop) in order, for one quick pass (a brute-force
+        search, projecting rows for the tree). Each block is a view of its own mapping of part of the file: as fast
+        as mapping the whole file (reading into a buffer took 1.5-2.2x as long at 44k rows), but only the block
+        being read counts as this process's memory, not every page of the file (+344 MiB at 44k rows). Nothing is
+        copied: copy a block to keep it. The rows are not checked; only committed rows, which are never cut, may be
+        asked for."""
+        stop = min(stop, self.rows)
+        if self._handle is None or stop <= start:
+            return
+        per_block = max(1, CHUNK_BYTES // self.record_size)
+        for first in range(start, stop, per_block):
+            count = min(per_block, stop - first)
+            begin = self.data_offset + first * self.record_size
+            mapped_from = begin - begin % mmap.ALLOCATIONGRANULARITY
+            mapping = mmap.mmap(
+                self._handle.fileno(),
+                begin + count * self.record_size - mapped_from,
+                access=mmap.ACCESS_READ,
+                offset=mapped_from,
+            )
+            if hasattr(mmap, "MADV_SEQUENTIAL"):
+                mapping.madvise(mmap.MADV_SEQUENTIAL)
+            words = self.record_size // 4
+            records = np.ndarray((count, words), dtype="<u4", buffer=mapping, offset=begin - mapped_from)
+            del mapping  # unmapped when the caller lets go of the block
             yield first, records[:, : self.dimension].view("<f4")
 
     def _records(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, NoReturn, Self
 import numpy as np
 
 from fashion_desktop.imaging import ImageSource, load_rgb
+from fashion_desktop.memory import return_freed_memory
 from fashion_desktop.models.checksums import ChecksumMemo, verify_files
 from fashion_desktop.models.manifest import (
     MANIFEST_NAME,
@@ -27,7 +28,7 @@ from fashion_desktop.models.manifest import (
     read_model_json,
 )
 from fashion_desktop.models.preprocess import PreprocessConfig, preprocess
-from fashion_desktop.models.session import create_session, return_freed_memory
+from fashion_desktop.models.session import create_session
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -116,19 +117,25 @@ class OnnxModel:
             return sessions
         with self._lock:
             if not self._sessions:
-                if len(self.graph_files) == 1:
-                    created = {graph: self._verified_session(file) for graph, file in self.graph_files.items()}
-                else:  # hashing and session creation release the GIL: BLIP's two graphs load side by side
-                    with ThreadPoolExecutor(len(self.graph_files), thread_name_prefix="model-load") as pool:
-                        futures = {g: pool.submit(self._verified_session, f) for g, f in self.graph_files.items()}
-                        created = {graph: future.result() for graph, future in futures.items()}
+                self._verify_graphs()
+                created = {}
+                for graph, file in self.graph_files.items():  # one after another: loading one costs twice its size
+                    created[graph] = create_session(self.model_dir / file, self.threads)
+                    return_freed_memory()  # what the loading left behind (the graph as read from disk)
                 self.check_graphs(created)
                 self._sessions = created
             return self._sessions
 
-    def _verified_session(self, graph_file: str) -> onnxruntime.InferenceSession:
-        verify_files(self.model_dir, self.manifest, [graph_file], self._memo)
-        return create_session(self.model_dir / graph_file, self.threads)
+    def _verify_graphs(self) -> None:
+        """The graphs' checksums, side by side (hashing releases the GIL; usually only the memo is read)."""
+        files = list(self.graph_files.values())
+        if len(files) == 1:
+            verify_files(self.model_dir, self.manifest, files, self._memo)
+            return
+        with ThreadPoolExecutor(len(files), thread_name_prefix="model-check") as pool:
+            checks = [pool.submit(verify_files, self.model_dir, self.manifest, [file], self._memo) for file in files]
+            for check in checks:
+                check.result()
 
     def verify_all(self) -> None:
         """Everything at once, for the exporter deciding whether a folder is a valid export: the checksum of every

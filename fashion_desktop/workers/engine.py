@@ -43,8 +43,10 @@ log = logging.getLogger("fashion_desktop.workers")
 
 FIRST_PAGE = 160  # tiles sent with a browse answer: a full screen at the smallest thumbnail size
 SWITCH_INTERVAL = 0.001  # seconds
-CAPTION_BATCH = 2  # captions written per step: the first ones appear sooner, a newer request waits less
-BACKGROUND_BATCH = 4  # the background run's step: a page of shown tiles waits for one step at most
+# Captions written per step, asked for or in the background: the first ones appear sooner, a newer request waits
+# one step at most, and BLIP's working memory is that of 2 images (its cross-attention inputs are 40 MiB per
+# image). Full-size BLIP captions as many images a second in steps of 2 as of 4 (0.93 vs 0.89 img/s; 1: 0.70).
+CAPTION_BATCH = 2
 
 
 class SharedEmbedder:
@@ -364,7 +366,7 @@ class CaptionWorker(Worker):
 
     @Slot(int)
     def caption_catalog(self, request_id: int) -> None:
-        """Caption every item not captioned yet, oldest first, BACKGROUND_BATCH at a time; covered() after each
+        """Caption every item not captioned yet, oldest first, CAPTION_BATCH at a time; covered() after each
         batch. Cancelled between batches (see the class)."""
         if self.gate.is_cancelled(request_id) or not self._ready(request_id):
             return
@@ -385,7 +387,7 @@ class CaptionWorker(Worker):
                 on_progress=lambda done, _: self.covered.emit(
                     CaptionCoverage(request_id, total - len(todo) + done, total)
                 ),
-                batch_size=BACKGROUND_BATCH,
+                batch_size=CAPTION_BATCH,
                 todo=todo,
                 on_captions=lambda captions: self._emit_captions(request_id, captions),
             )

@@ -1,0 +1,51 @@
+"""The C allocator's habits, tuned for a long-running window with large, short-lived model buffers.
+
+glibc gives every thread that allocates its own heap arena (up to 8 per core) and keeps what is freed in each for
+reuse, and it raises its threshold for serving large blocks from the heap each time one is freed; both keep memory
+the app no longer uses counted as its own. The window has a dozen such threads (Qt's, the workers', onnxruntime's,
+thumbnail decoding), and models free buffers of tens of MB per run: measured with bench/app.py on the 44k catalog,
+the window's peak went from 2 872 MiB to 2 313 MiB with these settings alone, at the same speed. Elsewhere (musl,
+macOS, Windows) there is nothing to tune and nothing is done.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+# mallopt(3) parameters (malloc.h)
+_M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+
+ARENAS = 2  # heaps shared by all threads: the GUI thread's and one for the rest (allocations are few and large)
+MAPPED_FROM_BYTES = 1 << 20  # blocks this large come straight from the system and go straight back when freed
+
+
+def _glibc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt  # noqa: B018 - glibc has it; musl does not
+        libc.malloc_trim  # noqa: B018
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def limit_allocator() -> None:
+    """Fewer heap arenas, and large blocks always returned to the system when freed. Called once, first thing in
+    the process (arenas made before it stay)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.mallopt(_M_ARENA_MAX, ARENAS)
+        libc.mallopt(_M_MMAP_THRESHOLD, MAPPED_FROM_BYTES)
+
+
+def return_freed_memory() -> None:
+    """Hand memory freed by dropped sessions or by loading a model back to the system. glibc keeps freed heap
+    memory for reuse, so without this a released Captioner still shows ~800 MiB resident (measured: 875 MiB ->
+    88 MiB after trimming, bench/models.py)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
