@@ -13,6 +13,9 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QImageReader
 
+from fashion_desktop.workers.base import lower_this_thread_priority
+
+THUMBNAIL_NICE = 5  # see ThumbnailLoader._work
 THUMBNAIL_PIXELS = 320  # stored size: sharp at the largest tile size, and at 160 px tiles on 2x (HiDPI) screens
 
 
@@ -118,6 +121,9 @@ class ThumbnailLoader(QObject):
         self._threads = []
 
     def _work(self) -> None:
+        # Decoding pictures must not take the CPU from the GUI thread painting them (as scrolling does, and a busy
+        # laptop leaves it one core), but comes before the models' work (nice 10).
+        lower_this_thread_priority(THUMBNAIL_NICE)
         while True:
             with self._condition:
                 while not self._pending and not self._stopping:

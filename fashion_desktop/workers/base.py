@@ -23,6 +23,16 @@ log = logging.getLogger("fashion_desktop.workers")
 NICE = 10  # worker threads yield the CPU to the GUI thread (and the ONNX threads they start inherit it)
 
 
+def lower_this_thread_priority(nice: int = NICE) -> None:
+    """Let the calling thread yield the CPU to the GUI thread (Linux: nice is per thread, and threads started from
+    this one inherit it); elsewhere nothing is done."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        except OSError as exc:
+            log.debug("thread priority unchanged: %s", exc)
+
+
 class RequestGate:
     def __init__(self) -> None:
         self._condition = threading.Condition()
@@ -84,13 +94,9 @@ class Worker(QObject):
 
     @Slot()
     def lower_priority(self) -> None:
-        """Runs first on the worker's thread: a busy worker must not take the CPU from the window (Linux: nice
-        is per thread, and threads started from here, like the ONNX runtime's, inherit it)."""
-        if sys.platform.startswith("linux"):
-            try:
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
-            except OSError as exc:
-                log.debug("thread priority unchanged: %s", exc)
+        """Runs first on the worker's thread: a busy worker must not take the CPU from the window (nor the ONNX
+        runtime's threads it starts)."""
+        lower_this_thread_priority()
 
 
 AnyWorker = TypeVar("AnyWorker", bound=Worker)
