@@ -271,6 +271,37 @@ def test_the_index_leaves_damaged_rows_out_in_both_modes(data: Callable[[int], n
     assert index.damaged <= set(bad)
 
 
+def test_tree_search_never_lets_a_row_failing_its_checksum_win(tmp_path: Path) -> None:
+    """The tree scores its candidates without their CRC and checks the rows that would win before they count. Here
+    rows near the query are overwritten with a perfect-looking vector (the query itself: they would score 1.0, tied
+    with the query's twenty genuine duplicates) under their old CRC: they are reported and left out, and the answer
+    is still brute force over the intact rows."""
+    vectors = clustered(1500, dims=DIM)
+    vectors[700:720] = vectors[700]  # twenty duplicates: ties at the top
+    store, _ = filled_store(tmp_path, count=1500, batch=500, vectors=vectors)
+    ids, rows = store.load_vector_rows()
+    query = vectors[700]
+    everything = np.ones(len(ids), dtype=bool)
+    nearest = [item for item, _ in brute(vectors[rows], ids, query, 40, everything)]
+    victims = nearest[20:23] + nearest[36:39]  # just after the duplicates, and just outside the answer
+    settings = IndexSettings(projected_dims=8, min_tree_items=500)
+    cache = store.search_cache_path(store.vectors.file_id or "")
+    ExactIndex(ids, store.vectors, settings, rows=rows, cache=cache).build()  # the tree, made while all was well
+    with store.vectors.path.open("r+b") as handle:
+        for victim in victims:
+            handle.seek(row_offset(store, victim))
+            handle.write(query.astype("<f4").tobytes())  # the record's CRC is left as it was
+    fresh = VectorFile(store.vectors.path, DIM, "test-model")  # a new process: no row checked yet
+    index = ExactIndex(ids, fresh, settings, rows=rows, cache=cache).build()
+    assert index.mode == "tree" and not index.damaged
+    intact = ~np.isin(ids, victims)
+    hits = index.search(query, 30)
+    assert_same(hits, brute(vectors[rows], ids, query, 30, intact))
+    assert index.damaged == set(victims) and not {h.item_id for h in hits} & set(victims)
+    fresh.close()
+    store.close()
+
+
 def test_search_tree_is_cached_beside_its_vector_file(tmp_path: Path) -> None:
     store, _ = filled_store(tmp_path, count=1200, batch=200)
     ids, rows = store.load_vector_rows()

@@ -68,6 +68,8 @@ class Vectors(Protocol):
 
     def read(self, rows: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
+    def scan(self, rows: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
     def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]: ...
 
 
@@ -91,6 +93,9 @@ class InMemoryVectors:
         intact = sound_rows(vectors)
         vectors[~intact] = 0.0
         return vectors, intact
+
+    def scan(self, rows: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.read(rows)
 
     def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         for first in range(start, min(stop, len(self._vectors)), 8192):
@@ -451,10 +456,7 @@ class ExactIndex:
                 rows = pool[done : done + chunk]
                 done += len(rows)
                 read += len(rows)
-                vectors, intact = self._read(rows)
-                best_rows = np.concatenate([best_rows, rows[intact]])
-                best_scores = np.concatenate([best_scores, _dot(vectors[intact], query)])
-                best_rows, best_scores = _top(best_rows, best_scores, k)
+                best_rows, best_scores = self._scan_into(rows, query, best_rows, best_scores, k)
                 radius = _radius(best_scores, k)
                 if read > cap:
                     return None
@@ -475,6 +477,30 @@ class ExactIndex:
             rest_distances = np.concatenate([distances[done:], added_distances[keep]])
             order = np.argsort(rest_distances, kind="stable")
             pool, distances, done = rest[order], rest_distances[order], 0
+
+    def _scan_into(
+        self, rows: np.ndarray, query: np.ndarray, best_rows: np.ndarray, best_scores: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The k best of (best_rows, best_scores), whose rows are checked, and these rows: all scored from a scan
+        without the CRC, then the few that make the k best checked in full (a row that fails is reported as damaged
+        and its place goes to the next), so only checked rows ever set the radius or reach the answer."""
+        vectors, plausible = self.vectors.scan(rows)
+        if not plausible.all():
+            self._read(rows[~plausible])  # fails its checks too: reported as damaged
+            rows, vectors = rows[plausible], vectors[plausible]
+        scores = _dot(vectors, query)
+        pool_rows, pool_scores = np.concatenate([best_rows, rows]), np.concatenate([best_scores, scores])
+        while True:
+            top_rows, top_scores = _top(pool_rows, pool_scores, k)
+            unchecked = top_rows[~np.isin(top_rows, best_rows)]
+            if len(unchecked) == 0:
+                return top_rows, top_scores
+            _, intact = self._read(unchecked)
+            if intact.all():
+                return top_rows, top_scores
+            keep = ~np.isin(pool_rows, unchecked[~intact])
+            pool_rows, pool_scores = pool_rows[keep], pool_scores[keep]
+            best_rows = np.concatenate([best_rows, unchecked[intact]])  # checked now
 
     def _leaf_rows(self, leaves: np.ndarray, point: np.ndarray, usable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows, projected distances), nearest first, of the usable rows of these leaves."""

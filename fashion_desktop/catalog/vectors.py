@@ -17,9 +17,10 @@ go through a small buffer.
 
 Opening checks the header and the length, which is cheap. `verify` checks every row (the store does, under its
 write lock, before indexing, when the file changed behind its back or a reader found damage). Readers check each
-row they use: its CRC once per process, and always that it is finite and of unit length. A row that fails is
-reported and left out, never returned as a NaN, an infinity or a silently wrong score; the next indexing re-embeds
-it.
+row they return: its CRC once per process, and always that it is finite and of unit length; rows that are only
+scored on the way (a search's candidates, `scan`) are checked to be finite and of unit length, and the CRC of those
+that win before they count. A row that fails is reported and left out, never returned as a NaN, an infinity or a
+silently wrong score; the next indexing re-embeds it.
 """
 
 from __future__ import annotations
@@ -173,20 +174,10 @@ class VectorFile:
         touched, and the kernel's neighbours of each, as this process's memory). A row is intact when it exists, its
         CRC matches (checked once per process) and it is finite and of unit length; rows that are not come back
         as zeros."""
-        wanted = np.fromiter(rows, dtype=np.int64) if not isinstance(rows, np.ndarray) else rows.astype(np.int64)
-        available = self.rows
-        present = (wanted >= 0) & (wanted < available)
-        words = self.record_size // 4
-        records = np.zeros((len(wanted), words), dtype="<u4")
-        if self._handle is not None and present.any():
-            view = records.data.cast("B")
-            size = self.record_size
-            for index in np.flatnonzero(present):
-                self._handle.seek(self.data_offset + int(wanted[index]) * size)
-                if self._handle.readinto(view[index * size : (index + 1) * size]) != size:
-                    present[index] = False
-        if len(self._verified) < available:
-            self._verified = np.concatenate([self._verified, np.zeros(available - len(self._verified), dtype=bool)])
+        wanted, records, present = self._fetch(rows)
+        if len(self._verified) < self.rows:
+            grown = np.zeros(self.rows - len(self._verified), dtype=bool)
+            self._verified = np.concatenate([self._verified, grown])
         checked = np.zeros(len(wanted), dtype=bool)
         checked[present] = self._verified[wanted[present]]
         intact = present & self._intact_records(records, wanted, trusted=checked)
@@ -194,6 +185,37 @@ class VectorFile:
         vectors = records[:, : self.dimension].view("<f4")
         vectors[~intact] = 0.0
         return vectors, intact
+
+    def scan(self, rows: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Like `read`, without the CRC: `plausible` rows exist and are finite and of unit length, so their scores
+        are bounded, but a row is only known intact once `read` has checked it. For scoring many candidates of
+        which only the few that win are returned (and those go through `read`): the CRC of every candidate would
+        cost more than reading it."""
+        _, records, present = self._fetch(rows)
+        vectors = records[:, : self.dimension].view("<f4")
+        plausible = present & sound_rows(vectors)
+        if not plausible.all():
+            vectors[~plausible] = 0.0
+        return vectors, plausible
+
+    def _fetch(self, rows: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows asked for, their records as read [n, words] (zeros where missing), which exist in the file)."""
+        wanted = np.fromiter(rows, dtype=np.int64) if not isinstance(rows, np.ndarray) else rows.astype(np.int64)
+        present = (wanted >= 0) & (wanted < self.rows)
+        size = self.record_size
+        records = np.empty((len(wanted), size // 4), dtype="<u4")
+        records[~present] = 0
+        if self._handle is not None and present.any():
+            view = records.data.cast("B")
+            read_into, seek = self._handle.readinto, self._handle.seek
+            indices = np.flatnonzero(present)
+            offsets = (self.data_offset + wanted[indices] * size).tolist()
+            for index, offset in zip(indices.tolist(), offsets, strict=True):
+                seek(offset)
+                if read_into(view[index * size : (index + 1) * size]) != size:
+                    present[index] = False
+                    records[index] = 0
+        return wanted, records, present
 
     def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, [n, D] float32 view) for rows [start, stop) in order, for one quick pass (a brute-force
