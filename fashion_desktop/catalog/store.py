@@ -5,14 +5,16 @@ transaction that references them commits (with the vector file's id and its comm
 the database never points past the file; the uncommitted tail is cut, under the write lock, before the next
 indexing, which also re-embeds any vector found missing or damaged. An old schema, another model's vectors, or a
 damaged database are set aside and rebuilt rather than crashed on; a store that is only unavailable (disk full, I/O
-error, locked, unreadable) is reported and left alone. On a read-only data folder the store opens read-only:
-searching works, indexing says why it cannot. No pickle anywhere.
+error, locked, unreadable) is reported and left alone. Damage is looked for with SQLite's quick_check (a second at
+a million items), skipped on an open that finds the database exactly as a clean close left it (`CheckRecord`). On a
+read-only data folder the store opens read-only: searching works, indexing says why it cannot. No pickle anywhere.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import logging
 import os
 import re
@@ -53,6 +55,8 @@ GENERATION_EVENTS = (
     ("vectors", "UPDATE OF row, content_hash"),
 )
 SQL_CHUNK = 500  # ids per `IN (…)`: well under SQLite's bound-parameter limit
+CHECK_RECORD = f"{DB_FILE}.checked"  # the database's identity when it was last known sound (see CheckRecord)
+CHECK_MAX_AGE = 7 * 86400  # seconds: a full check at least this often, whatever the record says
 OPEN_ATTEMPTS = 3  # an unavailable store (I/O error, locked, cannot open) is tried again this often, then reported
 
 # SQLite's primary result codes (sqlite3 exceptions carry them as sqlite_errorcode): only these two mean the file
@@ -149,6 +153,70 @@ def store_dir_for(catalogs_dir: Path, root: Path) -> Path:
     return catalogs_dir / catalog_key(root)
 
 
+class CheckRecord:
+    """Opening checks the database for damage (quick_check reads every page: a second or more at a million items)
+    unless it finds the file exactly as a clean close of a sound database left it. A close that leaves no
+    write-ahead log behind (the last connection, checkpointed) records the database's identity: size, mtime and
+    ctime in nanoseconds, inode and device. The next open compares it with the file before connecting; a match skips
+    the check. Any write since changes the identity (a crash after writing, another program's edit, a copy or a
+    restore), and so does resetting the mtime, which changes the ctime; those opens check in full. What a match
+    cannot see: damage that changes no metadata (the disk's own bit rot), hence a full check anyway once the last
+    one is CHECK_MAX_AGE old; a query that meets such damage before then fails as it would have without the
+    record."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / CHECK_RECORD
+        self.database = folder / DB_FILE
+        self.wal = folder / f"{DB_FILE}-wal"
+
+    def identity(self) -> dict[str, list[int] | None]:
+        """Raises OSError when it cannot be told (a file that exists but cannot be looked at)."""
+        return {"database": _file_identity(self.database), "wal": _file_identity(self.wal)}
+
+    def vouched(self) -> float | None:
+        """When the database was last checked in full, if it is (called before connecting, which makes a log) as
+        the record holds and that check is recent; else None: check it now."""
+        try:
+            identity = self.identity()
+            record = json.loads(self.path.read_text())
+            checked = float(record["checked"])
+            matches = record["identity"] == identity and identity["database"] is not None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return checked if matches and 0 <= time.time() - checked <= CHECK_MAX_AGE else None
+
+    def write(self, checked: float) -> None:
+        """After this process closed its connection: the database as it is now, vouched for by a full check at
+        `checked` and by SQLite alone having written it since. Not while another connection has a write-ahead log
+        open (its own close records the state it leaves). Written aside and renamed; a read-only folder goes
+        without."""
+        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        try:
+            identity = self.identity()
+            wal = identity["wal"]
+            if identity["database"] is None or (wal is not None and wal[0] > 0):
+                return
+            temporary.write_text(json.dumps({"identity": identity, "checked": checked}))
+            os.replace(temporary, self.path)
+        except OSError as exc:
+            log.info("could not record the store's check: %s", exc)
+            temporary.unlink(missing_ok=True)
+
+    def forget(self) -> None:
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.info("could not remove %s: %s", self.path, exc)
+
+
+def _file_identity(path: Path) -> list[int] | None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev]
+
+
 class CatalogStore:
     """One catalog's persistent state. Not thread-safe: each thread opens its own store on the same folder."""
 
@@ -163,6 +231,8 @@ class CatalogStore:
             raise StoreError(f"cannot create the catalog store in {folder}: {exc}") from exc
         self._writers = 0  # depth of nested writing() blocks in this store
         self._damaged = 0  # items the outermost writing() found without a sound vector (pending again)
+        self._checks = CheckRecord(folder)
+        self._checked: float | None = None  # when the database was last found sound in full (None: not this open)
         self.read_only: str | None = None if _writable(folder) else f"the data folder {folder} is read-only"
         if self.read_only:
             self.db = self._open_read_only()
@@ -228,9 +298,10 @@ class CatalogStore:
 
     def _open_or_rebuild(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = None
+        vouched = self._checks.vouched()
         try:
             db = self._connect()
-            reason = self._incompatibility(db)
+            reason = self._incompatibility(db, vouched)
         except _DamagedStore as exc:
             reason = str(exc)
         except sqlite3.DatabaseError as exc:
@@ -255,6 +326,7 @@ class CatalogStore:
         except BaseException:
             db.close()
             raise
+        self._checked = time.time()  # made just now: sound
         return db
 
     def _create_schema(self, db: sqlite3.Connection) -> None:
@@ -294,13 +366,14 @@ class CatalogStore:
             raise StoreError(f"{self.root} has no index yet, and {self.read_only}")
         wal = self.folder / f"{DB_FILE}-wal"
         modes = ["mode=ro"] if wal.exists() and wal.stat().st_size > 0 else ["mode=ro", "immutable=1"]
+        vouched = self._checks.vouched()
         db = None
         reason: str | None = None
         for mode in modes:
             try:
                 db = sqlite3.connect(f"{database.as_uri()}?{mode}", uri=True, timeout=30, isolation_level=None)
                 db.row_factory = sqlite3.Row
-                reason = self._incompatibility(db)
+                reason = self._incompatibility(db, vouched)
                 break
             except (sqlite3.OperationalError, _DamagedStore) as exc:
                 if db is not None:
@@ -313,9 +386,10 @@ class CatalogStore:
             raise StoreError(f"the catalog store in {self.folder} cannot be read ({self.read_only}): {reason}")
         return db
 
-    def _incompatibility(self, db: sqlite3.Connection) -> str | None:
+    def _incompatibility(self, db: sqlite3.Connection, vouched: float | None) -> str | None:
         """None when the store can be used; else why it must be created or set aside. Raises _DamagedStore on a
-        damaged file and sqlite3 errors when it is only unavailable."""
+        damaged file and sqlite3 errors when it is only unavailable. `vouched`: when the check record says the
+        database, untouched since, was last checked in full (the check is then skipped)."""
         try:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if not tables:
@@ -327,16 +401,18 @@ class CatalogStore:
                 return f"schema {meta.get('schema')} (this app uses {SCHEMA_VERSION})"
             if meta.get("model") != self.model_id or meta.get("dimension") != str(self.dimension):
                 return "vectors were made by another image model"
-            verdict = str(db.execute("PRAGMA quick_check").fetchone()[0])
+            verdict = "ok" if vouched is not None else str(db.execute("PRAGMA quick_check").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             if _is_damage(exc):
                 raise _DamagedStore(f"damaged database ({exc})") from exc
             raise
         if verdict != "ok":
             raise _DamagedStore(f"damaged database ({verdict})")
+        self._checked = vouched if vouched is not None else time.time()
         return None
 
     def _set_aside(self) -> None:
+        self._checks.forget()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", VECTORS_FILE):
             path = self.folder / name
@@ -351,6 +427,8 @@ class CatalogStore:
             self.boards.close()
         self.vectors.close()
         self.db.close()
+        if self._checked is not None and not self.read_only:
+            self._checks.write(self._checked)
 
     @contextmanager
     def transaction(self, db: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 from PIL import Image
 
 import fashion_desktop
-from fashion_desktop.catalog.store import DB_FILE, CatalogStore, IndexResult, StoreError, store_dir_for
+from fashion_desktop.catalog.store import CHECK_RECORD, DB_FILE, CatalogStore, IndexResult, StoreError, store_dir_for
 from fashion_desktop.paths import AppPaths
 from tests.conftest import OpenCatalog
 from tests.hostile.support import (
@@ -106,6 +107,93 @@ def test_real_damage_is_still_set_aside(tmp_path: Path, open_catalog: OpenCatalo
     catalog = open_catalog(root)
     assert catalog.index().embedded == 3
     assert [p for p in database.parent.iterdir() if ".old-" in p.name]
+
+
+def traced_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The integrity checks the store runs from now on, seen in the SQL of every connection it makes."""
+    checks: list[str] = []
+    real_connect = CatalogStore._connect
+
+    def traced(self: CatalogStore) -> sqlite3.Connection:
+        db = real_connect(self)
+        db.set_trace_callback(
+            lambda sql: checks.append(sql) if sql.upper().startswith("PRAGMA") and "CHECK" in sql.upper() else None
+        )
+        return db
+
+    monkeypatch.setattr(CatalogStore, "_connect", traced)
+    return checks
+
+
+def test_a_store_left_as_a_clean_close_left_it_opens_without_the_full_check(
+    tmp_path: Path, open_catalog: OpenCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check is what makes a million-item store slow to open; it is skipped while the database is exactly as
+    the last clean close left it, and runs again once anything but a clean close changed it (here: a window still
+    writing, as after a crash)."""
+    root = tmp_path / "catalog"
+    write_photos(root, 3)
+    first = open_catalog(root)
+    first.index()
+    first.close()
+    checks = traced_checks(monkeypatch)
+    second = open_catalog(root)
+    assert checks == [] and second.status()["indexed"] == 3
+    write_photos(root, 1, start=3)
+    second.index()  # its writes, then its close, make the new state the one recorded
+    second.close()
+    third = open_catalog(root)
+    assert checks == [] and third.status()["indexed"] == 4
+    write_photos(root, 1, start=4)
+    third.index()  # not closed: the database is no longer as a clean close left it
+    fourth = open_catalog(root)
+    assert checks == ["PRAGMA quick_check"] and fourth.status()["indexed"] == 5
+
+
+def test_damage_with_its_size_and_mtime_put_back_is_still_found(
+    tmp_path: Path, open_catalog: OpenCatalog, app_paths: AppPaths
+) -> None:
+    """An edit behind the app's back that restores the file's size and mtime still changes its ctime: checked."""
+    root = tmp_path / "catalog"
+    write_photos(root, 3)
+    first = open_catalog(root)
+    first.index()
+    first.close()
+    database = store_folder(app_paths, root) / DB_FILE
+    before = database.stat()
+    with database.open("r+b") as handle:
+        handle.seek(4096)
+        handle.write(b"\x55" * 4096)  # a page of garbage, in place
+    os.utime(database, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = database.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    catalog = open_catalog(root)
+    assert catalog.index().embedded == 3
+    assert [p for p in database.parent.iterdir() if ".old-" in p.name]
+
+
+def test_the_full_check_runs_at_least_weekly_and_after_a_damaged_record(
+    tmp_path: Path, open_catalog: OpenCatalog, app_paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Damage that changes nothing the record holds (the disk's own bit rot) is found by the weekly check; a
+    record that cannot be read vouches for nothing."""
+    root = tmp_path / "catalog"
+    write_photos(root, 3)
+    first = open_catalog(root)
+    first.index()
+    first.close()
+    checks = traced_checks(monkeypatch)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 8 * 86400)
+    open_catalog(root).close()
+    assert checks == ["PRAGMA quick_check"]
+    monkeypatch.setattr(time, "time", lambda: now + 9 * 86400)
+    open_catalog(root).close()
+    assert checks == ["PRAGMA quick_check"], "checked a day ago: vouched for"
+    (store_folder(app_paths, root) / CHECK_RECORD).write_bytes(b"\x00{not json")
+    catalog = open_catalog(root)
+    assert checks == ["PRAGMA quick_check"] * 2 and catalog.status()["indexed"] == 3
+    assert not [p for p in store_folder(app_paths, root).iterdir() if ".old-" in p.name]
 
 
 @needs_root
