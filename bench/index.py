@@ -14,7 +14,10 @@
    4413877c: every vector copied into memory, scikit-learn KD-tree over a PCA projection built on open). Open time
    (store, rows, index ready), the first open after indexing (this version makes its cache then), search time (k=10,
    half catalog items, half held-out vectors), peak and final resident memory (VmHWM, VmRSS = anonymous + file
-   pages); every answer checked against brute force.
+   pages); every answer checked against brute force. `--baseline COMMIT` adds that commit's catalog package (from
+   git archive) as one more approach in the same run, for ratios side by side; `--keep-caches` reuses the search
+   caches already beside the stores (no "first open", which makes them: minutes at a million). Each child closes
+   its store as the app does.
 Not a test: run by hand; the last line is one JSON object of the figures.
 """
 
@@ -271,14 +274,17 @@ for query in queries:
     found = index.search(query, 10)
     times.append(time.perf_counter() - start)
     hits.append([[h.item_id, h.score] for h in found])
+after_search = memory()
+store.close()
 print(json.dumps({"open_s": opened, "mode": index.mode, "search_s": times, "hits": hits,
-                  "after_open": after_open, "after_search": memory()}))
+                  "after_open": after_open, "after_search": after_search}))
 """
 
 
-def run_child(approach: str, folder: Path, queries: Path, previous_dir: Path) -> dict[str, Any]:
+def run_child(approach: str, folder: Path, queries: Path, previous_dir: Path, repo: Path = REPO) -> dict[str, Any]:
+    """`repo`: the checkout whose fashion_desktop the child imports (this one, or a baseline's archive)."""
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, approach, str(folder), str(queries), str(REPO), str(previous_dir)],
+        [sys.executable, "-c", CHILD, approach, str(folder), str(queries), str(repo), str(previous_dir)],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -312,8 +318,28 @@ def check_exact(name: str, hits: list[list[list[float]]], expected: list[np.ndar
         ), f"{name}: other items"
 
 
-def bench_search(sizes: list[int], kinds: list[str], work: Path, previous_up_to: int) -> dict[str, float]:
+def baseline_checkout(work: Path, commit: str) -> Path:
+    """The fashion_desktop package at `commit`, extracted once under `work` (git archive; no second worktree)."""
+    folder = work / f"baseline-{commit}"
+    if not (folder / "fashion_desktop").is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", commit, "fashion_desktop"], cwd=REPO, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def bench_search(
+    sizes: list[int],
+    kinds: list[str],
+    work: Path,
+    previous_up_to: int,
+    baseline: str | None = None,
+    keep_caches: bool = False,
+) -> dict[str, float]:
     previous = previous_module(work, "search")
+    base = baseline_checkout(work, baseline) if baseline else None
     figures: dict[str, float] = {}
     for kind in kinds:
         for size in sizes:
@@ -321,17 +347,20 @@ def bench_search(sizes: list[int], kinds: list[str], work: Path, previous_up_to:
             folder = work / label
             print(f"\nSearch index, {size} {kind} vectors")
             queries_file, expected = prepare_search(folder, kind, size)
-            for cache in folder.glob("store/search-*"):
-                cache.unlink()
-            results = {
-                "first open": run_child("current", folder, queries_file, previous),
-                "this version": run_child("current", folder, queries_file, previous),
-            }
+            results: dict[str, dict[str, Any]] = {}
+            if not keep_caches:
+                for cache in folder.glob("store/search-*"):
+                    cache.unlink()
+                results["first open"] = run_child("current", folder, queries_file, previous)
+            results["this version"] = run_child("current", folder, queries_file, previous)
+            if base is not None:
+                results[f"main {baseline}"] = run_child("current", folder, queries_file, previous, base)
+                results["this version again"] = run_child("current", folder, queries_file, previous)
             if size <= previous_up_to:  # it holds every vector in memory: 8 GiB at a million
                 results["previous"] = run_child("previous", folder, queries_file, previous)
             for name, result in results.items():
                 check_exact(f"{label} {name}", result["hits"], expected)
-            figures |= report_search(label, results, size)
+            figures |= report_search(label, results, size, baseline)
     return figures
 
 
@@ -351,26 +380,43 @@ def prepare_search(folder: Path, kind: str, size: int) -> tuple[Path, list[np.nd
     return queries_file, brute_force(folder, queries)
 
 
-def report_search(label: str, results: dict[str, dict[str, Any]], size: int) -> dict[str, float]:
-    print(f"  {'':26} {'open s':>8} {'search ms':>10} {'VmHWM MiB':>10} {'VmRSS':>8} {'anon':>8} {'file':>8}")
+def report_search(
+    label: str, results: dict[str, dict[str, Any]], size: int, baseline: str | None = None
+) -> dict[str, float]:
+    heads = f"{'open s':>8} {'search ms':>10} {'p90 ms':>8} {'VmHWM MiB':>10} {'VmRSS':>8} {'anon':>8} {'file':>8}"
+    print(f"  {'':30} {heads}")
     for name, result in results.items():
         memory = result["after_search"]
         print(
-            f"  {name + ' (' + result['mode'] + ')':26} {result['open_s']:8.2f}"
-            f" {1000 * statistics.median(result['search_s']):10.1f} {memory['VmHWM']:10.0f}"
+            f"  {name + ' (' + result['mode'] + ')':30} {result['open_s']:8.2f}"
+            f" {1000 * statistics.median(result['search_s']):10.1f}"
+            f" {1000 * float(np.quantile(result['search_s'], 0.9)):8.1f} {memory['VmHWM']:10.0f}"
             f" {memory['VmRSS']:8.0f} {memory['RssAnon']:8.0f} {memory['RssFile']:8.0f}"
         )
     now = results["this version"]
     search_now = statistics.median(now["search_s"])
     figures = {
         f"search_{label}_open_s": now["open_s"],
-        f"search_{label}_first_open_s": results["first open"]["open_s"],
         f"search_{label}_ms": 1000 * search_now,
         f"search_{label}_p90_ms": 1000 * float(np.quantile(now["search_s"], 0.9)),
         f"search_{label}_peak_mib": now["after_search"]["VmHWM"],
         f"search_{label}_rss_mib": now["after_search"]["VmRSS"],
         f"search_{label}_mode_tree": float(now["mode"] == "tree"),
     }
+    if "first open" in results:
+        figures[f"search_{label}_first_open_s"] = results["first open"]["open_s"]
+    main = results.get(f"main {baseline}")
+    if main is not None:
+        again = results["this version again"]
+        ratios = {
+            "open": statistics.median([now["open_s"], again["open_s"]]) / main["open_s"],
+            "search": statistics.median(now["search_s"] + again["search_s"]) / statistics.median(main["search_s"]),
+            "p90": float(np.quantile(now["search_s"] + again["search_s"], 0.9) / np.quantile(main["search_s"], 0.9)),
+            "peak memory": max(now["after_search"]["VmHWM"], again["after_search"]["VmHWM"])
+            / main["after_search"]["VmHWM"],
+        }
+        print(f"  this version / main {baseline}: " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
+        figures |= {f"search_{label}_{k.replace(' ', '_')}_vs_baseline": v for k, v in ratios.items()}
     before = results.get("previous")
     if before is None:
         vectors_gib = size * DIM * 4 / 2**30
@@ -402,6 +448,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "results" / "index", help="stores kept here")
     parser.add_argument("--skip-indexing", action="store_true")
     parser.add_argument("--skip-search", action="store_true")
+    parser.add_argument("--baseline", help="a commit whose search to run side by side (e.g. main)")
+    parser.add_argument("--keep-caches", action="store_true", help="reuse the search caches (no first open)")
     args = parser.parse_args()
     figures: dict[str, float] = {"cpus": float(os.cpu_count() or 0)}
     if not args.skip_indexing:
@@ -410,7 +458,9 @@ def main() -> None:
         figures |= bench_indexing(args.models, {"small": args.small, "large": args.large}, args.rounds, args.work)
     if not args.skip_search:
         sizes = [int(size) for size in args.sizes.split(",")]
-        figures |= bench_search(sizes, args.kinds.split(","), args.work, args.previous_up_to)
+        figures |= bench_search(
+            sizes, args.kinds.split(","), args.work, args.previous_up_to, args.baseline, args.keep_caches
+        )
     closing_line({k: round(v, 4) for k, v in figures.items()})
 
 
