@@ -429,6 +429,7 @@ class CatalogStore:
         self.db.close()
         if self._checked is not None and not self.read_only:
             self._checks.write(self._checked)
+        self._checked = None  # a second close vouches for nothing (others may have written since the first)
 
     @contextmanager
     def transaction(self, db: sqlite3.Connection | None = None) -> Iterator[sqlite3.Connection]:

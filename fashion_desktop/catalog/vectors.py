@@ -174,9 +174,9 @@ class VectorFile:
         touched, and the kernel's neighbours of each, as this process's memory). A row is intact when it exists, its
         CRC matches (checked once per process) and it is finite and of unit length; rows that are not come back
         as zeros."""
-        wanted, records, present = self._fetch(rows)
-        if len(self._verified) < self.rows:
-            grown = np.zeros(self.rows - len(self._verified), dtype=bool)
+        wanted, records, present, available = self._fetch(rows)
+        if len(self._verified) < available:
+            grown = np.zeros(available - len(self._verified), dtype=bool)
             self._verified = np.concatenate([self._verified, grown])
         checked = np.zeros(len(wanted), dtype=bool)
         checked[present] = self._verified[wanted[present]]
@@ -191,17 +191,19 @@ class VectorFile:
         are bounded, but a row is only known intact once `read` has checked it. For scoring many candidates of
         which only the few that win are returned (and those go through `read`): the CRC of every candidate would
         cost more than reading it."""
-        _, records, present = self._fetch(rows)
+        _, records, present, _ = self._fetch(rows)
         vectors = records[:, : self.dimension].view("<f4")
         plausible = present & sound_rows(vectors)
         if not plausible.all():
             vectors[~plausible] = 0.0
         return vectors, plausible
 
-    def _fetch(self, rows: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows asked for, their records as read [n, words] (zeros where missing), which exist in the file)."""
+    def _fetch(self, rows: Iterable[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """(rows asked for, their records as read [n, words] (zeros where missing), which exist in the file, how many
+        rows the file had)."""
         wanted = np.fromiter(rows, dtype=np.int64) if not isinstance(rows, np.ndarray) else rows.astype(np.int64)
-        present = (wanted >= 0) & (wanted < self.rows)
+        available = self.rows
+        present = (wanted >= 0) & (wanted < available)
         size = self.record_size
         records = np.empty((len(wanted), size // 4), dtype="<u4")
         records[~present] = 0
@@ -215,7 +217,7 @@ class VectorFile:
                 if read_into(view[index * size : (index + 1) * size]) != size:
                     present[index] = False
                     records[index] = 0
-        return wanted, records, present
+        return wanted, records, present, available
 
     def blocks(self, stop: int, start: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         """(first row, [n, D] float32 view) for rows [start, stop) in order, for one quick pass (a brute-force
