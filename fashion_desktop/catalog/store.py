@@ -160,9 +160,9 @@ class CheckRecord:
     ctime in nanoseconds, inode and device. The next open compares it with the file before connecting; a match skips
     the check. Any write since changes the identity (a crash after writing, another program's edit, a copy or a
     restore), and so does resetting the mtime, which changes the ctime; those opens check in full. What a match
-    cannot see: damage that changes no metadata (the disk's own bit rot), hence a full check anyway once the last
-    one is CHECK_MAX_AGE old; a query that meets such damage before then fails as it would have without the
-    record."""
+    cannot see: damage that changes no metadata (the disk's own bit rot; on Windows, where st_ctime is the creation
+    time, also an edit that puts the mtime back), hence a full check anyway once the last one is CHECK_MAX_AGE old;
+    a query that meets such damage before then fails as it would have without the record."""
 
     def __init__(self, folder: Path):
         self.path = folder / CHECK_RECORD

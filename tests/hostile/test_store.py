@@ -132,10 +132,7 @@ def test_a_store_left_as_a_clean_close_left_it_opens_without_the_full_check(
     the last clean close left it, and runs again once anything but a clean close changed it (here: a window still
     writing, as after a crash)."""
     root = tmp_path / "catalog"
-    write_photos(root, 3)
-    first = open_catalog(root)
-    first.index()
-    first.close()
+    indexed_catalog(open_catalog, root, 3).close()
     checks = traced_checks(monkeypatch)
     second = open_catalog(root)
     assert checks == [] and second.status()["indexed"] == 3
@@ -155,10 +152,7 @@ def test_damage_with_its_size_and_mtime_put_back_is_still_found(
 ) -> None:
     """An edit behind the app's back that restores the file's size and mtime still changes its ctime: checked."""
     root = tmp_path / "catalog"
-    write_photos(root, 3)
-    first = open_catalog(root)
-    first.index()
-    first.close()
+    indexed_catalog(open_catalog, root, 3).close()
     database = store_folder(app_paths, root) / DB_FILE
     before = database.stat()
     with database.open("r+b") as handle:
@@ -178,10 +172,7 @@ def test_the_full_check_runs_at_least_weekly_and_after_a_damaged_record(
     """Damage that changes nothing the record holds (the disk's own bit rot) is found by the weekly check; a
     record that cannot be read vouches for nothing."""
     root = tmp_path / "catalog"
-    write_photos(root, 3)
-    first = open_catalog(root)
-    first.index()
-    first.close()
+    indexed_catalog(open_catalog, root, 3).close()
     checks = traced_checks(monkeypatch)
     now = time.time()
     monkeypatch.setattr(time, "time", lambda: now + 8 * 86400)
