@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import time
 import zlib
@@ -18,7 +19,7 @@ from fashion_desktop.catalog.catalog import Catalog
 from fashion_desktop.catalog.scan import ScannedFile
 from fashion_desktop.catalog.search import ExactIndex, IndexSettings
 from fashion_desktop.catalog.store import DB_FILE, CatalogStore, IndexResult
-from fashion_desktop.catalog.vectors import HEADER_SIZE, LEGACY_NAME, MAGIC, VectorFile, vector_file_path
+from fashion_desktop.catalog.vectors import HEADER_SIZE, LEGACY_NAME, MAGIC, NO_WAIT, VectorFile, vector_file_path
 from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.paths import AppPaths
 from tests.images import gradient
@@ -86,6 +87,39 @@ def test_a_garbled_row_is_caught_by_its_checksum_even_when_it_still_looks_like_a
     assert list(np.flatnonzero(~intact)) == [6] and not read[6].any()
     assert fresh.verify(40) == [int(rows[6])]
     fresh.close()
+
+
+def drop_from_cache(path: Path) -> bool:
+    """Ask the system to drop the file's pages from its cache; whether it did (a read that does not wait fails).
+    Pages written a moment ago may need a few tries."""
+    with path.open("rb") as handle:
+        for _ in range(50):
+            os.fsync(handle.fileno())
+            os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+            try:
+                os.preadv(handle.fileno(), [bytearray(64)], HEADER_SIZE, NO_WAIT)
+            except BlockingIOError:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+@pytest.mark.skipif(not NO_WAIT, reason="reads that do not wait for the disk are Linux's")
+def test_rows_not_in_the_file_cache_read_the_same(tmp_path: Path) -> None:
+    """Rows of a file the system has dropped from its cache are asked of the disk together, then read: the same
+    vectors, and the same verdicts on a missing and a garbled row, as rows read from the cache."""
+    store, vectors = filled_store(tmp_path, count=400, batch=100, vectors=unit_rows(400, dim=DIM))
+    garble_rows(store, [7])
+    wanted = np.array([399, 3, 6, 250, 500, 6, 120])  # out of order, one repeated, one past the end
+    warm, warm_intact = VectorFile(store.vectors.path, DIM, "test-model").read(wanted)
+    cold_file = VectorFile(store.vectors.path, DIM, "test-model")
+    if not drop_from_cache(store.vectors.path):
+        pytest.skip("the system kept the file in its cache")
+    cold, cold_intact = cold_file.read(wanted)
+    assert list(cold_intact) == list(warm_intact) == [True, True, False, True, False, False, True]
+    np.testing.assert_array_equal(cold, warm)
+    np.testing.assert_array_equal(cold[warm_intact], vectors[wanted[warm_intact]])
+    store.close()
 
 
 Corruption = Callable[[CatalogStore, list[int]], None]
