@@ -87,28 +87,38 @@ def build_big_catalog(root: Path, items: int) -> None:
 
 
 class StallMeter:
-    """A 5 ms timer on the GUI thread; the longest gap between its ticks is the worst stall."""
+    """A 5 ms timer on the GUI thread; the gaps between its ticks are the stalls. The worst one is the target's
+    figure; on a shared 2-core machine it swings between identical runs, so the 99th percentile and the number of
+    gaps over 50 ms are reported beside it (steadier, and what tells a change from noise)."""
 
     def __init__(self) -> None:
         from PySide6.QtCore import QTimer
 
-        self.worst = 0.0
+        self.gaps: list[float] = []
         self.last = time.perf_counter()
         self.timer = QTimer(interval=5)
         self.timer.timeout.connect(self.tick)
 
     def tick(self) -> None:
         now = time.perf_counter()
-        self.worst = max(self.worst, now - self.last)
+        self.gaps.append(now - self.last)
         self.last = now
 
     def start(self) -> None:
-        self.worst, self.last = 0.0, time.perf_counter()
+        self.gaps, self.last = [], time.perf_counter()
         self.timer.start()
 
     def stop(self) -> float:
+        """The worst stall in ms."""
         self.timer.stop()
-        return self.worst
+        self.tick()  # the time since the last tick counts too
+        return 1000 * max(self.gaps)
+
+    def summary(self) -> str:
+        ordered = sorted(self.gaps)
+        p99 = 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+        over = sum(gap > 0.050 for gap in ordered)
+        return f"p99 {p99:.0f} ms, {over} of {len(ordered)} gaps over 50 ms"
 
 
 def wait(condition: Callable[[], bool], timeout: float = 600.0) -> None:
@@ -149,9 +159,9 @@ def main() -> None:
     parser.add_argument("--fresh-photos", type=int, default=200, help="photos indexed while measuring stalls")
     parser.add_argument("--build-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from fashion_desktop.memory import limit_allocator
+    from fashion_desktop.app.cli import prepare_process
 
-    limit_allocator()  # as the app's entry point does, before any thread allocates
+    prepare_process()  # as the app's entry point does, before any thread allocates or paints
     if args.build_only:
         build_big_catalog(args.build_only, args.items)
         return
@@ -213,27 +223,32 @@ def main() -> None:
     memory.stage("start-up and browsing the catalog")
 
     meter = StallMeter()
+    spread: dict[str, str] = {}  # each stall measurement's p99 and count over 50 ms
 
     def scrolling_stall() -> float:
-        """Worst GUI stall while the 44k grid is scrolled a screen at a time for 4 s (as a stylist flicks)."""
+        """Worst GUI stall while the 44k grid is scrolled a screen at a time for 8 s (as a stylist flicks)."""
         bar = window.view.verticalScrollBar()
         meter.start()
-        end = time.perf_counter() + 4
+        end = time.perf_counter() + 8
         while time.perf_counter() < end:
             bar.setValue(min(bar.maximum(), bar.value() + window.view.viewport().height()))
             pause = time.perf_counter() + 0.05
             while time.perf_counter() < pause:
                 QApplication.processEvents()
                 time.sleep(0.002)
-        return 1000 * meter.stop()
+        worst = meter.stop()
+        spread["scrolling"] = meter.summary()
+        return worst
 
     def captioning_stall() -> float:
         window.captions_action.setChecked(True)
         meter.start()
+        started = time.perf_counter()
         answered(lambda: presenter.ask_images([QueryImage(path=queries[len(drops_seen) % len(queries)])], "drop"))
         drops_seen.append(1)
         wait(lambda: all(window.results.index(r).data(CaptionRole) for r in range(8)))
-        worst = 1000 * meter.stop()
+        worst = meter.stop()
+        spread["captioning"] = f"{meter.summary()}, the 8 captioned after {time.perf_counter() - started:.1f} s"
         window.captions_action.setChecked(False)
         return worst
 
@@ -269,7 +284,8 @@ def main() -> None:
             answered(presenter.clear_images)
             print(
                 f"Worst GUI stall ({'with a CPU hog beside' if hog else 'quiet'}): scrolling the grid "
-                f"{scrolling:.0f} ms, captioning 8 results {captioning:.0f} ms (target 50)"
+                f"{scrolling:.0f} ms ({spread['scrolling']}), captioning 8 results {captioning:.0f} ms "
+                f"({spread['captioning']}) (target 50)"
             )
             memory.stage(f"scrolling and captioning ({label})")
         finally:
@@ -286,8 +302,11 @@ def main() -> None:
     window.open_catalog(str(fresh))
     meter.start()
     wait(lambda: presenter.indexing.phase == "done" and not presenter.waiting)
-    figures["worst_stall_indexing_ms"] = 1000 * meter.stop()
-    print(f"Worst GUI stall while indexing {args.fresh_photos} photos: {figures['worst_stall_indexing_ms']:.0f} ms")
+    figures["worst_stall_indexing_ms"] = meter.stop()
+    print(
+        f"Worst GUI stall while indexing {args.fresh_photos} photos: {figures['worst_stall_indexing_ms']:.0f} ms "
+        f"({meter.summary()})"
+    )
     memory.stage("indexing")
 
     window.open_catalog(str(big))

@@ -5,6 +5,7 @@ window's status bar."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -256,3 +257,45 @@ def test_window_captions_the_catalog_after_indexing_and_shown_tiles_have_theirs(
         qtbot.waitUntil(lambda: all(window.results.index(r).data(CaptionRole) for r in rows), timeout=30000)
     finally:
         close(window)
+
+
+def test_background_captions_give_way_while_the_grid_scrolls(qtbot: QtBot, app_paths: AppPaths, tmp_path: Path) -> None:
+    """While the stylist scrolls, the background run stops after the batch it is on; the tiles in view still get
+    their captions; the run starts again once the scrolling has stopped for the give-way time, and captions the
+    rest."""
+    logs.setup(app_paths.log_file)
+    threads_before = python_threads()
+    root = tmp_path / "many"
+    root.mkdir()
+    items = 120
+    for index in range(items):
+        gradient(80 + index, 100, seed=index).save(root / f"look{index:03d}.png")
+    window = open_window(qtbot, app_paths, root, Settings(results_count=12, captions=True))
+    window.resize(800, 600)
+    presenter = window.presenter
+    presenter.give_way_timer.setInterval(6000)
+    try:
+        qtbot.waitUntil(
+            lambda: presenter.background.phase == "running" and presenter.background.captioned > 0, timeout=60000
+        )
+        bar = window.view.verticalScrollBar()
+        assert bar.maximum() > 0, "the grid scrolls"
+        written: list[int] = []
+        end = time.monotonic() + 1.5
+        while time.monotonic() < end:
+            bar.setValue(bar.maximum() if bar.value() < bar.maximum() // 2 else 0)
+            qtbot.wait(50)
+            written.append(presenter.background.captioned)
+        assert written[len(written) // 3] == written[-1] < items, "nothing of the run captioned while scrolling"
+
+        shown = window.view.visible_rows
+        qtbot.waitUntil(lambda: all(window.results.index(r).data(CaptionRole) for r in shown()), timeout=5000)
+        assert presenter.give_way_timer.isActive() and presenter.background.captioned == written[-1], (
+            "the tiles in view captioned while the run is still held"
+        )
+        assert presenter.background.phase == "running", "held, not stopped: the status bar still says running"
+        qtbot.waitUntil(lambda: presenter.background.phase == "done", timeout=60000)
+        assert presenter.background.captioned == items
+    finally:
+        close(window)
+    assert python_threads() <= threads_before, "no Python threads left behind"

@@ -112,11 +112,23 @@ def _threads(text: str) -> int:
 CLI_COMMANDS = {"board", "caption", "index", "search", "status"}
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from fashion_desktop.app.environment import app_paths
+def prepare_process() -> None:
+    """First thing in the process (the app, and bench/app.py measuring it): before any thread allocates or paints.
+
+    Qt's raster engine hands every large fill, blit and image scaling to a pool of threads of its own and waits for
+    them. On a laptop whose cores are busy (a model running, other programs) the GUI thread then waits for threads
+    that get no core, and the pool's threads are not lowered in priority with the workers that call it. Serial
+    painting stays on the calling thread: QT_NO_GUI_THREADPOOL, Qt's own switch (read once, at first use)."""
     from fashion_desktop.memory import limit_allocator
 
-    limit_allocator()  # before any thread allocates
+    limit_allocator()
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from fashion_desktop.app.environment import app_paths
+
+    prepare_process()
 
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments == ["--self-test"]:

@@ -282,6 +282,7 @@ class MainWindow(QMainWindow):
         self.view.moreLikeRequested.connect(self.more_like_selected)
         self.view.quickLookRequested.connect(self.quick_look_selected)
         self.view.visibleRowsChanged.connect(presenter.caption_rows)
+        self.view.verticalScrollBar().valueChanged.connect(lambda _: presenter.give_way())
         self.view.sideChanged.connect(self._side_changed)
         self.view.empty.clearFilters.connect(presenter.clear_filters)
         self.view.viewport().installEventFilter(self)  # the mouse's back and forward buttons over the grid

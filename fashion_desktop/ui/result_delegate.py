@@ -1,35 +1,54 @@
 """Paints one tile: the picture, the product name (bold) then the caption (a board item's note), the similarity
 as a percentage with a small bar, and "+N" when near-duplicates are folded into it; a board item whose file is
-gone gets a dashed frame saying so instead of a picture. Colours come from the palette (light or dark)."""
+gone gets a dashed frame saying so instead of a picture. Colours come from the palette (light or dark).
+
+A tile is put together from parts kept between frames, so that a frame costs a few copies per tile: the frame
+(one per cell size and state, shared by every tile), the picture (copied as it is), the badges (one per value)
+and the text block (one per tile). Only text blocks are costly to make (0.1-0.2 ms each: shaping, wrapping);
+a frame makes at most TEXTS_PER_FRAME of them, the tiles left over get theirs in the next frame. A thumbnail
+arriving for a tile costs a copy, not a new tile."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import NamedTuple
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from fashion_desktop.ui.results_model import Tile, TileRole, similarity_percent
 
 PADDING = 5
-TILES_PER_FRAME = 8
-KEPT_TILES = 160  # rendered tiles kept (~20 MB): six screens at the default size
+TEXTS_PER_FRAME = 8  # new text blocks made in one frame (about 2 ms): a screen of new tiles fills in 3-4 frames
+KEPT_TEXTS = 400  # text blocks kept (~12 MB at the default size): sixteen screens
+KEPT_PARTS = 256  # frames and badges kept (a handful are in use at a time)
+
+
+class Look(NamedTuple):
+    """What a part's pixels depend on besides its content."""
+
+    palette: int  # QPalette.cacheKey(): light or dark, and any change of colours
+    font: str
+    ratio: float  # device pixels per pixel
+    selected: bool
 
 
 class ResultDelegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget, side: int) -> None:
         super().__init__(parent)
         self.side = side
-        self._rendered: OrderedDict[tuple[object, ...], QPixmap] = OrderedDict()
-        self.budget = TILES_PER_FRAME
-        self.deferred = False
+        self._texts: OrderedDict[tuple[object, ...], QPixmap] = OrderedDict()
+        self._parts: dict[tuple[object, ...], QPixmap] = {}
+        self.budget = TEXTS_PER_FRAME
+        self.deferred: list[QRect] = []  # cells painted without their text in this frame
+        self.texts_made = 0  # text blocks made so far (what a frame costs is told by this)
 
     def start_frame(self) -> None:
-        """Called before each paint of the grid: a frame renders at most TILES_PER_FRAME new tiles, so that
+        """Called before each paint of the grid: a frame makes at most TEXTS_PER_FRAME text blocks, so that
         jumping a screen down the library never holds the window for long."""
-        self.budget = TILES_PER_FRAME
-        self.deferred = False
+        self.budget = TEXTS_PER_FRAME
+        self.deferred = []
 
     def tile_size(self, font: QFont) -> QSize:
         line = QFontMetrics(font).lineSpacing()
@@ -41,104 +60,117 @@ class ResultDelegate(QStyledItemDelegate):
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:
-        """Tiles are drawn once into a picture kept for the tiles recently shown: scrolling back, and the
-        repaints around a tile whose thumbnail arrives, cost one blit instead of a Python paint each."""
         tile = index.data(TileRole)
         if not isinstance(tile, Tile):
             return
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         ratio = painter.device().devicePixelRatioF()
-        size = option.rect.size()
-        key = (
-            tile.name,
-            tile.caption,
-            tile.score if tile.score == tile.score else None,  # NaN never equals itself
-            tile.duplicates,
-            tile.missing,
-            tile.picture.cacheKey(),
-            selected,
-            size.width(),
-            size.height(),
-            ratio,
-            option.palette.cacheKey(),
-            option.font.key(),
-        )
-        rendered = self._rendered.get(key)
-        if rendered is None and self.budget <= 0:
-            self.deferred = True  # enough tiles rendered in this frame: the picture alone now, the rest next frame
-            picture = tile.picture
-            painter.drawPixmap(option.rect.x() + 2 + PADDING, option.rect.y() + 2 + PADDING, picture)
-            return
-        if rendered is None:
-            self.budget -= 1
-            rendered = QPixmap(size * ratio)
-            rendered.setDevicePixelRatio(ratio)
-            rendered.fill(
-                option.palette.color(QPalette.ColorRole.Base)
-            )  # the grid's background: opaque, so blits are plain copies
-            canvas = QPainter(rendered)
-            self._draw(canvas, QRect(QPoint(0, 0), size), option, tile, selected)
-            canvas.end()
-            self._rendered[key] = rendered
-            while len(self._rendered) > KEPT_TILES:
-                self._rendered.popitem(last=False)
-        else:
-            self._rendered.move_to_end(key)
-        painter.drawPixmap(option.rect.topLeft(), rendered)
-
-    def _draw(self, painter: QPainter, cell: QRect, option: QStyleOptionViewItem, tile: Tile, selected: bool) -> None:
-        palette = option.palette
-        rect = cell.adjusted(2, 2, -2, -2)
-        grid = self.tile_size(option.font)
-        rect.setLeft(rect.left() + max(0, rect.width() - grid.width()) // 2)  # centred in a widened grid cell
-        rect.setWidth(min(rect.width(), grid.width()))
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(palette.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Mid))
-        painter.setBrush(palette.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Base))
-        painter.drawRoundedRect(rect, 8, 8)
-
+        look = Look(option.palette.cacheKey(), option.font.key(), ratio, selected)
+        cell = option.rect
+        rect = self.tile_rect(cell, option.font)
+        painter.drawPixmap(cell.topLeft(), self._frame(cell.size(), rect.translated(-cell.topLeft()), option, look))
         picture = QRect(rect.x() + PADDING, rect.y() + PADDING, rect.width() - 2 * PADDING, self.side)
-        pixmap = tile.picture
         if tile.missing:
-            self._missing(painter, palette, picture.adjusted(6, 6, -6, -6), selected, option.font)
-        elif not pixmap.isNull():
-            ratio = pixmap.devicePixelRatioF()
-            width, height = round(pixmap.width() / ratio), round(pixmap.height() / ratio)
-            if width > picture.width() or height > picture.height():  # only while a new size is on its way
-                size = QSize(width, height).scaled(picture.size(), Qt.AspectRatioMode.KeepAspectRatio)
-                width, height = size.width(), size.height()
-            target = QRect(
-                picture.x() + (picture.width() - width) // 2,
-                picture.y() + (picture.height() - height) // 2,
-                width,
-                height,
-            )
-            painter.drawPixmap(target, pixmap)
+            self._missing(painter, option.palette, picture.adjusted(6, 6, -6, -6), selected, option.font)
+        else:
+            self._picture(painter, picture, tile.picture)
+        self._badges(painter, option, look, rect, picture, tile)
+        if not (tile.name or tile.caption):
+            return  # a tile whose page is on its way
+        text_rect = QRect(rect.x() + PADDING, picture.bottom() + 6, rect.width() - 2 * PADDING, 0)
+        key = (tile.name, tile.caption, text_rect.width(), look)
+        text = self._texts.get(key)
+        if text is None:
+            if self.budget <= 0:
+                self.deferred.append(QRect(cell))
+                return
+            self.budget -= 1
+            text = self._texts[key] = self._text_block(tile, text_rect.width(), option, selected, ratio)
+            self.texts_made += 1
+            while len(self._texts) > KEPT_TEXTS:
+                self._texts.popitem(last=False)
+        else:
+            self._texts.move_to_end(key)
+        painter.drawPixmap(text_rect.topLeft(), text)
 
-        self._badges(painter, palette, rect, tile)
-        text_color = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
-        metrics = QFontMetrics(option.font)
+    def tile_rect(self, cell: QRect, font: QFont) -> QRect:
+        """The tile inside its grid cell: centred in a widened cell."""
+        rect = cell.adjusted(2, 2, -2, -2)
+        grid = self.tile_size(font)
+        rect.setLeft(rect.left() + max(0, rect.width() - grid.width()) // 2)
+        rect.setWidth(min(rect.width(), grid.width()))
+        return rect
+
+    def _part(self, key: tuple[object, ...], size: QSize, ratio: float, fill: QColor) -> tuple[QPixmap, bool]:
+        """A kept part, or a new pixmap filled with `fill` (opaque fills make plain copies) to draw it on."""
+        kept = self._parts.get(key)
+        if kept is not None:
+            return kept, True
+        if len(self._parts) >= KEPT_PARTS:
+            self._parts.clear()
+        pixmap = QPixmap(size * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(fill)
+        self._parts[key] = pixmap
+        return pixmap, False
+
+    def _frame(self, size: QSize, rect: QRect, option: QStyleOptionViewItem, look: Look) -> QPixmap:
+        """The cell's background with the tile's rounded frame, the same for every tile of this size and state."""
+        palette, selected = option.palette, look.selected
+        key = ("frame", size.width(), size.height(), rect.x(), rect.width(), look)
+        pixmap, kept = self._part(key, size, look.ratio, palette.color(QPalette.ColorRole.Base))
+        if not kept:
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(palette.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Mid))
+            painter.setBrush(palette.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Base))
+            painter.drawRoundedRect(rect, 8, 8)
+            painter.end()
+        return pixmap
+
+    def _picture(self, painter: QPainter, area: QRect, pixmap: QPixmap) -> None:
+        if pixmap.isNull():
+            return
+        ratio = pixmap.devicePixelRatioF()
+        width, height = round(pixmap.width() / ratio), round(pixmap.height() / ratio)
+        if width > area.width() or height > area.height():  # only while a new size is on its way
+            size = QSize(width, height).scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            width, height = size.width(), size.height()
+        target = QRect(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 2, width, height)
+        painter.drawPixmap(target, pixmap)
+
+    def _text_block(
+        self, tile: Tile, width: int, option: QStyleOptionViewItem, selected: bool, ratio: float
+    ) -> QPixmap:
+        """The name (bold, elided) above up to two lines of caption, on the tile's own colour."""
+        palette, font = option.palette, option.font
+        metrics = QFontMetrics(font)
         line = metrics.lineSpacing()
-        text_rect = QRect(rect.x() + PADDING, picture.bottom() + 6, rect.width() - 2 * PADDING, line)
-        bold = QFont(option.font)
+        background = palette.color(QPalette.ColorRole.Highlight if selected else QPalette.ColorRole.Base)
+        pixmap = QPixmap(QSize(width, 3 * line) * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(background)
+        painter = QPainter(pixmap)
+        bold = QFont(font)
         bold.setBold(True)
         painter.setFont(bold)
-        painter.setPen(text_color)
-        name = tile.name
-        painter.drawText(
-            text_rect,
-            Qt.AlignmentFlag.AlignHCenter,
-            QFontMetrics(bold).elidedText(name, Qt.TextElideMode.ElideRight, text_rect.width()),
-        )
-        painter.setFont(option.font)
+        painter.setPen(palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text))
+        row = QRect(0, 0, width, line)
+        name = QFontMetrics(bold).elidedText(tile.name, Qt.TextElideMode.ElideRight, width)
+        painter.drawText(row, Qt.AlignmentFlag.AlignHCenter, name)
+        painter.setFont(font)
         muted = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.PlaceholderText)
         painter.setPen(muted)
-        for number, text in enumerate(two_lines(tile.caption, metrics, text_rect.width())):
-            painter.drawText(text_rect.translated(0, line * (number + 1)), Qt.AlignmentFlag.AlignHCenter, text)
+        for number, text in enumerate(two_lines(tile.caption, metrics, width)):
+            painter.drawText(row.translated(0, line * (number + 1)), Qt.AlignmentFlag.AlignHCenter, text)
+        painter.end()
+        return pixmap
 
     def _missing(self, painter: QPainter, palette: QPalette, area: QRect, selected: bool, font: QFont) -> None:
         """A board item whose file is gone: a dashed frame with a crossed-out picture and the word, in the text
         colour (readable on light and dark palettes alike)."""
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         colour = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
         painter.setPen(QPen(colour, 1.5, Qt.PenStyle.DashLine))
         painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -154,29 +186,39 @@ class ResultDelegate(QStyledItemDelegate):
         painter.setFont(bold)
         text = QRect(area.x(), frame.bottom() + 4, area.width(), QFontMetrics(bold).lineSpacing() * 2)
         painter.drawText(text, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, "File missing")
-        painter.setFont(font)
+        painter.restore()
 
-    def _badges(self, painter: QPainter, palette: QPalette, rect: QRect, tile: Tile) -> None:
+    def _badges(
+        self, painter: QPainter, option: QStyleOptionViewItem, look: Look, rect: QRect, picture: QRect, tile: Tile
+    ) -> None:
+        """The similarity (a badge, and a bar under the picture) and the folded near-duplicates ("+N")."""
+        palette = option.palette
         percent = similarity_percent(tile.score)
-        painter.setPen(palette.color(QPalette.ColorRole.WindowText))
         if percent is not None:
-            badge = QRect(rect.right() - 50, rect.y() + 8, 44, 18)
-            painter.setBrush(palette.color(QPalette.ColorRole.Window))
-            painter.drawRoundedRect(badge, 5, 5)
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, f"{percent}%")
-            bar = QRect(rect.x() + PADDING, rect.y() + PADDING + self.side - 4, rect.width() - 2 * PADDING, 4)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(palette.color(QPalette.ColorRole.Mid))
-            painter.drawRect(bar)
-            painter.setBrush(palette.color(QPalette.ColorRole.Highlight))
-            painter.drawRect(bar.adjusted(0, 0, -round(bar.width() * (100 - percent) / 100), 0))
+            painter.drawPixmap(rect.right() - 50, rect.y() + 8, self._badge(f"{percent}%", 44, option, look))
+            bar = QRect(picture.x(), picture.bottom() - 3, picture.width(), 4)
+            painter.fillRect(bar, palette.color(QPalette.ColorRole.Mid))
+            painter.fillRect(
+                bar.adjusted(0, 0, -round(bar.width() * (100 - percent) / 100), 0),
+                palette.color(QPalette.ColorRole.Highlight),
+            )
+        if tile.duplicates > 0:
+            painter.drawPixmap(rect.x() + 8, rect.y() + 8, self._badge(f"+{tile.duplicates}", 36, option, look))
+
+    def _badge(self, text: str, width: int, option: QStyleOptionViewItem, look: Look) -> QPixmap:
+        palette = option.palette
+        pixmap, kept = self._part(("badge", text, width, look), QSize(width, 18), look.ratio, QColor(0, 0, 0, 0))
+        if not kept:
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setFont(option.font)
             painter.setPen(palette.color(QPalette.ColorRole.WindowText))
-        duplicates = tile.duplicates
-        if duplicates > 0:
-            badge = QRect(rect.x() + 8, rect.y() + 8, 36, 18)
             painter.setBrush(palette.color(QPalette.ColorRole.Window))
-            painter.drawRoundedRect(badge, 5, 5)
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, f"+{duplicates}")
+            badge = QRect(0, 0, width, 18)
+            painter.drawRoundedRect(badge.adjusted(0, 0, -1, -1), 5, 5)
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+            painter.end()
+        return pixmap
 
 
 def two_lines(text: str, metrics: QFontMetrics, width: int) -> list[str]:

@@ -15,6 +15,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPalette,
+    QRegion,
     QResizeEvent,
     QWheelEvent,
 )
@@ -85,6 +86,9 @@ class ResultsView(QListView):
     def __init__(self, model: ResultsModel, side: int) -> None:
         super().__init__()
         self.delegate = ResultDelegate(self, side)  # first: the setters below already lay out (updateGeometries)
+        self._left_over = QRegion()  # cells still to be painted with their text
+        self._left_over_timer = QTimer(self, singleShot=True, interval=0)
+        self._left_over_timer.timeout.connect(self._paint_left_over)
         self.results = model
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
@@ -146,9 +150,22 @@ class ResultsView(QListView):
             return super().viewportEvent(event)
         self.delegate.start_frame()
         handled = super().viewportEvent(event)
-        if self.delegate.deferred:
-            QTimer.singleShot(0, self.viewport().update)  # the tiles left over, in the next frame
+        for cell in self.delegate.deferred:
+            self._left_over += cell
+        if not self._left_over.isEmpty():
+            self._left_over_timer.start()
         return handled
+
+    @property
+    def filling_in(self) -> bool:
+        """Tiles painted without their text are waiting for the next frame."""
+        return self._left_over_timer.isActive() or not self._left_over.isEmpty()
+
+    def _paint_left_over(self) -> None:
+        """The tiles painted without their text last frame, and only them. A timer, not a posted call: input and
+        other timers get their turn between the two frames (a posted call would paint again at once)."""
+        left_over, self._left_over = self._left_over, QRegion()
+        self.viewport().update(left_over)
 
     def zoom(self, steps: int) -> None:
         self.set_side(self.side + steps * SIDE_STEP)

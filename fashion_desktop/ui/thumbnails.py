@@ -5,6 +5,7 @@ are dropped, so scrolling a 44k grid never waits behind pictures no longer on sc
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -15,7 +16,10 @@ from PySide6.QtGui import QImage, QImageReader
 
 from fashion_desktop.workers.base import lower_this_thread_priority
 
+log = logging.getLogger("fashion_desktop.ui")
+
 THUMBNAIL_NICE = 5  # see ThumbnailLoader._work
+HANDED_OVER_PER_TURN = 12  # a screenful of tiles at the largest size
 THUMBNAIL_PIXELS = 320  # stored size: sharp at the largest tile size, and at 160 px tiles on 2x (HiDPI) screens
 
 
@@ -74,9 +78,13 @@ def load_thumbnail(source: Path, cache_dir: Path) -> QImage:
 class ThumbnailLoader(QObject):
     """Decodes pictures on two threads of its own; `loaded(key, QImage)` arrives on the GUI thread, already at
     the size asked for and in the format the screen paints fastest (converting or scaling on the GUI thread would
-    stall scrolling). The newest request is served first; `keep_only` drops requests no longer wanted."""
+    stall scrolling). The newest request is served first; `keep_only` drops requests no longer wanted.
+
+    Pictures decoded meanwhile are handed over together, once per turn of the GUI's event loop: one queued call
+    for a screenful of tiles, rather than one per picture and per listener, each waking the GUI thread."""
 
     loaded = Signal(object, QImage)
+    _decoded = Signal()  # from a decoding thread: pictures are waiting in `_done`
 
     def __init__(self, cache_dir: Path, threads: int = 2) -> None:
         super().__init__()
@@ -87,6 +95,8 @@ class ThumbnailLoader(QObject):
         self._condition = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._stopping = False
+        self._done: list[tuple[object, QImage]] = []  # decoded, not yet handed over (guarded by _condition)
+        self._decoded.connect(self._hand_over, Qt.ConnectionType.QueuedConnection)
 
     def request(self, key: object, source: Path | bytes, side: int, *, cached: bool = True) -> None:
         """Queue a picture of at most `side` pixels (tiles: through the disk cache; others: decoded directly)."""
@@ -115,6 +125,7 @@ class ThumbnailLoader(QObject):
         with self._condition:
             self._stopping = True
             self._pending.clear()
+            self._done.clear()
             self._condition.notify_all()
         for thread in self._threads:
             thread.join()
@@ -134,10 +145,27 @@ class ThumbnailLoader(QObject):
                 self._running.add(key)
             try:
                 image = _decode(source, side, cached, self.cache_dir)
-                self.loaded.emit(key, image)
-            finally:
-                with self._condition:
-                    self._running.discard(key)
+            except Exception:  # a null image: its listener says the picture is unavailable; this thread goes on
+                log.exception("decoding a picture for %r failed", key)
+                image = QImage()
+            with self._condition:
+                self._running.discard(key)
+                wanted = not self._stopping
+                first = wanted and not self._done
+                if wanted:
+                    self._done.append((key, image))
+            if first:
+                self._decoded.emit()
+
+    def _hand_over(self) -> None:
+        """At most HANDED_OVER_PER_TURN pictures a turn (each one is a repaint of its tile): the rest in the next."""
+        with self._condition:
+            done, self._done = self._done[:HANDED_OVER_PER_TURN], self._done[HANDED_OVER_PER_TURN:]
+            more = bool(self._done)
+        if more:
+            self._decoded.emit()
+        for key, image in done:
+            self.loaded.emit(key, image)
 
 
 def _kind(key: object) -> object:
