@@ -237,3 +237,13 @@ def test_models_dialog_and_window_launch_report_the_same_message(
 
     assert main([]) == EXIT_NO_MODELS
     assert described[model]["error"] in capsys.readouterr().err
+
+
+def test_naming_the_captioner_parses_no_tokenizer(model_copy: Path) -> None:
+    """The boards worker names the captioner on every catalog opened (to find cached captions): that must not parse
+    tokenizer.json, which holds the GIL for tens of ms. A broken one is said when the model loads."""
+    write_file("blip/tokenizer.json", "\xff\xfe")(model_copy)
+    named = Captioner(model_copy / "blip", variant="fp32")
+    assert named.identity, "named, and its identity known, without the tokenizer"
+    with pytest.raises(ModelFilesError, match="tokenizer.json"):
+        named.load()

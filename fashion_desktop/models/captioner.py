@@ -94,7 +94,7 @@ class Captioner(OnnxModel):
 
     def read_side_files(self) -> None:
         self.layout = read_model_json(self.model_dir, GENERATION_FILE, DecoderLayout.from_dict)
-        self.tokenizer = _load_tokenizer(self)
+        self._tokenizer: tokenizers.Tokenizer | None = None
         layers = self.layout.num_layers
         expected = {
             "vision_encoder": (["pixel_values"], vision_output_names(layers)),
@@ -108,6 +108,22 @@ class Captioner(OnnxModel):
                     f"but {self.model_dir / MANIFEST_NAME} lists the inputs/outputs of another for '{graph}'. "
                     f"{REMEDY}"
                 )
+
+    @property
+    def tokenizer(self) -> tokenizers.Tokenizer:
+        """tokenizer.json, parsed on first use or with the sessions, not when the model is merely named. Parsing
+        holds the GIL for 40-70 ms (tokenizers does not release it). The boards worker names the captioner on
+        every catalog opened (to find the cached captions), and that parse showed as the window's worst stall while
+        a catalog opened and indexed (bench/app.py)."""
+        if self._tokenizer is None:
+            self._tokenizer = _load_tokenizer(self)
+        return self._tokenizer
+
+    def load(self) -> None:
+        """The tokenizer, then the sessions: a broken tokenizer.json is said when the model loads, before a caption
+        (and before the graphs' own checks, which would name the decoder for a token id the tokenizer lacks)."""
+        self.tokenizer  # noqa: B018 - parsed and checked now
+        super().load()
 
     def check_graphs(self, sessions: dict[str, onnxruntime.InferenceSession]) -> None:
         super().check_graphs(sessions)
