@@ -112,10 +112,10 @@ class Captioner(OnnxModel):
     @property
     def tokenizer(self) -> tokenizers.Tokenizer:
         """tokenizer.json, parsed on first use or with the sessions, not when the model is merely named. Parsing
-        holds the GIL for 40-70 ms (tokenizers does not release it). The boards worker names the captioner on
-        every catalog opened (to find the cached captions), and that parse showed as the window's worst stall while
-        a catalog opened and indexed (bench/app.py). The caption worker parses it once, when it first opens a
-        catalog."""
+        takes 20-35 ms, and another Python thread waited up to 18 ms meanwhile (more on a busy laptop): tokenizers
+        keeps the GIL. The boards worker names the captioner on every catalog opened (to find the cached captions),
+        and that parse showed as the window's worst stall while a catalog opened and indexed. The caption worker
+        parses it once, when it first opens a catalog."""
         if self._tokenizer is None:
             self._tokenizer = _load_tokenizer(self)
         return self._tokenizer

@@ -306,7 +306,7 @@ class CaptionWorker(Worker):
             if self._captioner is None:
                 self._captioner = Captioner.from_paths(self.paths, threads=self.threads)
                 # Parsed here, once per process as the first catalog opens, rather than with BLIP's first load:
-                # the parse holds the GIL for 40-70 ms, and a caption is what the stylist is waiting for then.
+                # the parse keeps the window waiting for the GIL, and a caption is what the stylist waits for then.
                 self._captioner.tokenizer  # noqa: B018
             # The shared embedder only names the store's vectors here: the caption worker never embeds.
             self._catalog = Catalog.open(Path(self._folder), self.paths, embedder=self.embedder.get())
