@@ -5,21 +5,25 @@ window's status bar."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QObject, Qt, Signal
 from pytestqt.qtbot import QtBot
 
 from fashion_desktop import logs
-from fashion_desktop.models.captioner import Captioner
+from fashion_desktop.models import captioner as captioner_module
+from fashion_desktop.models.captioner import Captioner, CaptioningStopped
 from fashion_desktop.paths import AppPaths
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.main_window import MainWindow
 from fashion_desktop.ui.presenter import CaptionsState
 from fashion_desktop.ui.results_model import CaptionRole
+from fashion_desktop.workers.base import CANCEL_ALL
 from fashion_desktop.workers.engine import WorkerThreads
 from fashion_desktop.workers.messages import CaptionCoverage, CaptionReady
 from tests.conftest import OpenCatalog
@@ -38,6 +42,7 @@ class CaptionRequests(QObject):
     catalog = Signal(int)
     count = Signal(int)
     cancel = Signal(int)
+    want = Signal(str, object)
 
 
 class CaptionSession:
@@ -52,6 +57,7 @@ class CaptionSession:
         self.requests.catalog.connect(worker.caption_catalog)
         self.requests.count.connect(worker.count_captions)
         self.requests.cancel.connect(worker.cancel, DIRECT)
+        self.requests.want.connect(worker.want, DIRECT)
         self.captions: list[CaptionReady] = []
         self.coverage: list[CaptionCoverage] = []
         self.loads: list[bool] = []
@@ -71,6 +77,35 @@ class CaptionSession:
     def stop(self) -> None:
         self.workers.stop()
         assert not any(t.thread.isRunning() for t in self.workers.all())
+
+
+class HeldEncoder:
+    """BLIP's vision encoder held at its first image until released, so that a test acts while a batch is in
+    progress; records how each batch ended."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.entered = threading.Event()
+        self.released = threading.Event()
+        self.outcomes: list[str] = []
+        encode, generate_ids = captioner_module._encode, Captioner.generate_ids
+
+        def held_encode(vision: Any, pixel_values: Any) -> Any:
+            if not self.entered.is_set():
+                self.entered.set()
+                self.released.wait(30)
+            return encode(vision, pixel_values)
+
+        def recorded_generate_ids(captioner: Captioner, *args: Any, **kwargs: Any) -> Any:
+            try:
+                ids = generate_ids(captioner, *args, **kwargs)
+            except CaptioningStopped:
+                self.outcomes.append("stopped")
+                raise
+            self.outcomes.append("finished")
+            return ids
+
+        monkeypatch.setattr(captioner_module, "_encode", held_encode)
+        monkeypatch.setattr(Captioner, "generate_ids", recorded_generate_ids)
 
 
 @pytest.fixture
@@ -129,6 +164,77 @@ def test_the_shown_tiles_preempt_the_background_run(
         assert len(session.ids(2)) < len(ids) - len(shown), "the first run stopped early"
         assert sorted(session.ids()) == ids, "each item captioned once"
     finally:
+        session.stop()
+
+
+@pytest.mark.parametrize(
+    ("still_wanted", "other_catalog", "cancelled_upto", "outcome"),
+    [
+        (False, False, 2, "stopped"),  # e.g. a drop's results replaced the tiles: nobody waits for these
+        (True, False, 2, "finished"),  # scrolled a little: the tiles are still in view
+        (True, True, 2, "stopped"),  # the same item ids, but of the catalog opened since
+        (True, False, CANCEL_ALL, "stopped"),  # the window closes
+    ],
+)
+def test_a_cancelled_batch_stops_halfway_unless_its_tiles_are_still_wanted(
+    qtbot: QtBot,
+    app_paths: AppPaths,
+    catalog_ids: tuple[Path, list[int]],
+    monkeypatch: pytest.MonkeyPatch,
+    still_wanted: bool,
+    other_catalog: bool,
+    cancelled_upto: int,
+    outcome: str,
+) -> None:
+    folder, ids = catalog_ids
+    held = HeldEncoder(monkeypatch)
+    session = CaptionSession(app_paths, folder)
+    shown = ids[:4]
+    try:
+        session.requests.caption.emit(2, shown)
+        assert held.entered.wait(60), "the first batch is encoding"
+        wanted = shown[1:] if still_wanted else ids[4:]
+        session.requests.want.emit(str(folder.parent / "other") if other_catalog else str(folder), wanted)
+        if cancelled_upto == CANCEL_ALL:
+            session.workers.captions.worker.cancel(CANCEL_ALL)  # as WorkerThreads.stop does (no signal: not an int)
+        else:
+            session.requests.cancel.emit(cancelled_upto)
+        held.released.set()
+        qtbot.waitUntil(lambda: bool(held.outcomes), timeout=60000)
+        qtbot.wait(200)
+        assert held.outcomes == [outcome], "one batch, and no other after the cancel"
+        assert sorted(session.ids(2)) == (shown[:2] if outcome == "finished" else [])
+    finally:
+        held.released.set()
+        session.stop()
+
+
+@pytest.mark.parametrize("batch_in_view", [False, True])
+def test_a_cancelled_background_batch_stops_halfway_unless_in_view_and_the_next_run_does_the_rest(
+    qtbot: QtBot,
+    app_paths: AppPaths,
+    catalog_ids: tuple[Path, list[int]],
+    monkeypatch: pytest.MonkeyPatch,
+    batch_in_view: bool,
+) -> None:
+    folder, ids = catalog_ids
+    held = HeldEncoder(monkeypatch)
+    session = CaptionSession(app_paths, folder)
+    try:
+        session.requests.catalog.emit(2)
+        assert held.entered.wait(60), "the first batch (the two oldest items) is encoding"
+        session.requests.want.emit(str(folder), ids[:2] if batch_in_view else ids[-2:])
+        session.requests.cancel.emit(2)
+        held.released.set()
+        qtbot.waitUntil(lambda: bool(held.outcomes), timeout=60000)
+        session.requests.catalog.emit(3)
+        qtbot.waitUntil(lambda: session.finished(3, len(ids)), timeout=60000)
+        assert held.outcomes[0] == ("finished" if batch_in_view else "stopped")
+        assert "stopped" not in held.outcomes[1:]
+        assert sorted(session.ids(2)) == (ids[:2] if batch_in_view else [])
+        assert sorted(session.ids()) == ids, "each item captioned once"
+    finally:
+        held.released.set()
         session.stop()
 
 
@@ -256,6 +362,49 @@ def test_window_captions_the_catalog_after_indexing_and_shown_tiles_have_theirs(
         rows = range(window.results.rowCount())
         qtbot.waitUntil(lambda: all(window.results.index(r).data(CaptionRole) for r in rows), timeout=30000)
     finally:
+        close(window)
+
+
+def test_window_stops_a_background_batch_halfway_when_indexing_starts(
+    qtbot: QtBot, app_paths: AppPaths, window_catalog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Indexing comes first: the batch the background run is on stops between BLIP's model runs, rather than
+    competing with indexing for the cores to its end (seconds on a laptop); the run captions it afterwards."""
+    held = HeldEncoder(monkeypatch)
+    window = open_window(qtbot, app_paths, window_catalog, Settings(results_count=12, captions=False))
+    presenter = window.presenter
+    try:
+        qtbot.waitUntil(held.entered.is_set, timeout=60000)  # the background run's first batch is encoding
+        assert presenter.background.phase == "running"
+        qtbot.waitUntil(lambda: up_to_date(window), timeout=60000)
+        presenter.start_indexing()
+        held.released.set()
+        qtbot.waitUntil(lambda: presenter.background.phase == "done", timeout=60000)
+        assert held.outcomes[0] == "stopped" and "stopped" not in held.outcomes[1:]
+        assert presenter.background.captioned == CATALOG_SIZE
+    finally:
+        held.released.set()
+        close(window)
+
+
+def test_window_lets_a_batch_of_tiles_still_in_view_finish(
+    qtbot: QtBot, app_paths: AppPaths, window_catalog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shown tiles asked for again (as after a small scroll, or details arriving) cancel the request in
+    progress, but its batch is of tiles still in view: it finishes rather than starting over."""
+    held = HeldEncoder(monkeypatch)
+    settings = Settings(results_count=12, captions=True, background_captions=False)
+    window = open_window(qtbot, app_paths, window_catalog, settings)
+    try:
+        qtbot.waitUntil(held.entered.is_set, timeout=60000)  # the first tiles in view are encoding
+        shown = window.view.visible_rows()
+        assert len(shown) == CATALOG_SIZE
+        window.presenter.caption_rows(shown)
+        held.released.set()
+        qtbot.waitUntil(lambda: all(window.results.index(r).data(CaptionRole) for r in shown), timeout=60000)
+        assert "stopped" not in held.outcomes and len(held.outcomes) == CATALOG_SIZE // 2, "no batch done twice"
+    finally:
+        held.released.set()
         close(window)
 
 

@@ -347,6 +347,30 @@ def test_caption_everything_job_is_cancellable(tmp_path: Path, open_catalog: Ope
     assert catalog.caption_all(captioner, batch_size=4) == 4 and catalog.store.uncaptioned_ids(model) == []
 
 
+def test_caption_everything_stops_a_batch_halfway_when_interrupted(
+    tmp_path: Path, open_catalog: OpenCatalog, tiny_models: Path
+) -> None:
+    """`interrupt` is asked with the batch's items between model runs: the batch it stops is neither written nor
+    counted, and the next run captions it."""
+    root = make_catalog(tmp_path / "catalog", count=6)
+    catalog = open_catalog(root)
+    catalog.index()
+    captioner = Captioner(tiny_models / "blip", variant="fp32")
+    todo = catalog.uncaptioned(captioner)
+    asked: list[list[int]] = []
+
+    def interrupt(batch: Sequence[int]) -> bool:
+        asked.append(list(batch))
+        return asked.count(todo[2:4]) == 2  # the second batch, once its first image is encoded
+
+    written: list[dict[int, str]] = []
+    done = catalog.caption_all(captioner, batch_size=2, todo=todo, on_captions=written.append, interrupt=interrupt)
+    assert done == 2 and [sorted(w) for w in written] == [todo[:2]]
+    assert asked[-1] == todo[2:4], "stopped there"
+    assert catalog.uncaptioned(captioner) == todo[2:]
+    assert catalog.caption_all(captioner, batch_size=2) == 4 and catalog.uncaptioned(captioner) == []
+
+
 def test_damaged_or_old_store_is_rebuilt(tmp_path: Path, open_catalog: OpenCatalog, app_paths: AppPaths) -> None:
     root = make_catalog(tmp_path / "catalog", count=3)
     open_catalog(root).index()

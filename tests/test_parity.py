@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from fashion_desktop.models.captioner import Captioner
+from fashion_desktop.models import captioner as captioner_module
+from fashion_desktop.models.captioner import DEFAULT_MIN_TOKENS, Captioner, CaptioningStopped
 from fashion_desktop.models.decoding import DecodeSettings
 from fashion_desktop.models.embedder import ImageEmbedder
 from model_export import blip, resnet
@@ -99,6 +103,45 @@ def test_caption_api_batches_and_keeps_order(tiny_models: Path) -> None:
     alone = [captioner.caption([image])[0] for image in images]
     assert together == alone
     assert all(isinstance(text, str) and text for text in together)
+
+
+def test_captions_stop_between_model_runs_when_asked(tiny_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stop check is asked before each image's encoding and each decoder step; when it says stop, nothing more
+    runs and nothing is returned. A check that never says stop changes no caption."""
+    captioner = Captioner(tiny_models / "blip", variant="fp32")
+    images = synthetic_images(3, seed=5)
+    plain = captioner.caption(images, batch_size=3)
+    encoded: list[int] = []
+    encode = captioner_module._encode
+
+    def counting_encode(vision: Any, pixel_values: np.ndarray) -> list[np.ndarray]:
+        encoded.append(len(pixel_values))
+        return encode(vision, pixel_values)
+
+    monkeypatch.setattr(captioner_module, "_encode", counting_encode)
+    asked: list[int] = []
+
+    def never() -> bool:
+        asked.append(len(encoded))
+        return False
+
+    assert captioner.caption(images, batch_size=3, stop=never) == plain
+    assert encoded == [1, 1, 1], "an image at a time"
+    assert asked[:3] == [0, 1, 2], "asked before each image"
+    checks = len(asked)
+    assert checks >= 3 + DEFAULT_MIN_TOKENS, "and before each decoder step"
+
+    for stop_at in (2, checks - 2):  # while encoding, while decoding
+        encoded.clear()
+        calls = itertools.count(1)
+
+        def stop(at: int = stop_at, calls: Iterator[int] = calls) -> bool:
+            return next(calls) >= at
+
+        with pytest.raises(CaptioningStopped):
+            captioner.caption(images, batch_size=3, stop=stop)
+        assert next(calls) == stop_at + 1, "nothing ran after the stop"
+        assert len(encoded) == min(stop_at - 1, 3)
 
 
 def test_first_step_from_empty_cache_matches_pytorch(tiny_models: Path, torch_blip: TorchModel) -> None:

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,7 @@ from fashion_desktop.catalog.search import ExactIndex, SearchHit, combine_querie
 from fashion_desktop.catalog.store import CatalogStore, Item, store_dir_for
 from fashion_desktop.catalog.styles import StylesReport, find_styles_file, open_styles, styles_identity
 from fashion_desktop.imaging import ImageSource, load_rgb
-from fashion_desktop.models.captioner import Captioner
+from fashion_desktop.models.captioner import Captioner, CaptioningStopped, StopCheck
 from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.paths import AppPaths
 
@@ -303,8 +304,11 @@ class Catalog:
     def use_captioner(self, captioner: Captioner) -> None:
         self.caption_model = captioner.identity
 
-    def captions_for(self, item_ids: Sequence[int], captioner: Captioner) -> dict[int, str]:
-        """Captions of these items: cached ones at once, the others generated (as one batch) and cached."""
+    def captions_for(
+        self, item_ids: Sequence[int], captioner: Captioner, stop: StopCheck | None = None
+    ) -> dict[int, str]:
+        """Captions of these items: cached ones at once, the others generated (as one batch) and cached. `stop`
+        is asked between model runs; when it says stop, CaptioningStopped is raised and nothing new is cached."""
         self.use_captioner(captioner)
         model = self.caption_model or ""
         items = self.store.items(item_ids)
@@ -317,7 +321,7 @@ class Catalog:
             elif item.content_hash:
                 missing.append(item)
         if missing:
-            written = _caption_each_readable(captioner, [(item, self.root / item.path) for item in missing])
+            written = _caption_each_readable(captioner, [(item, self.root / item.path) for item in missing], stop)
             self.store.store_captions(model, [(item.content_hash or "", text) for item, text in written])
             found |= {item.id: text for item, text in written}
         return found
@@ -336,10 +340,14 @@ class Catalog:
         batch_size: int = 8,
         todo: Sequence[int] | None = None,
         on_captions: Callable[[dict[int, str]], None] | None = None,
+        interrupt: Callable[[Sequence[int]], bool] | None = None,
     ) -> int:
         """The low-priority "caption everything" job over `todo` (default: `uncaptioned`): batches, pausable and
-        cancellable between batches; `on_captions` gets each batch's new captions by item id."""
+        cancellable between batches; `on_captions` gets each batch's new captions by item id. A batch is also
+        stopped between model runs when `interrupt(batch's item ids)` says so (default: once cancelled); what it
+        had done is dropped and the batch is not counted."""
         control = control or IndexControl()
+        interrupt = interrupt or (lambda _: control.cancelled)
         todo = self.uncaptioned(captioner) if todo is None else todo
         done = 0
         for start in range(0, len(todo), batch_size):
@@ -348,7 +356,9 @@ class Catalog:
                 break
             batch = todo[start : start + batch_size]
             try:
-                captions = self.captions_for(batch, captioner)
+                captions = self.captions_for(batch, captioner, stop=partial(interrupt, batch))
+            except CaptioningStopped:
+                break
             except (OSError, ValueError) as exc:  # a file vanished or broke since indexing: skip it
                 log.warning("captioning batch failed: %s", exc)
                 captions = {}
@@ -400,11 +410,13 @@ class Catalog:
         return [(item.path, item.error or "unreadable") for item in self.store.items_with_status("error")]
 
 
-def _caption_each_readable(captioner: Captioner, items: Sequence[tuple[Item, Path]]) -> list[tuple[Item, str]]:
+def _caption_each_readable(
+    captioner: Captioner, items: Sequence[tuple[Item, Path]], stop: StopCheck | None
+) -> list[tuple[Item, str]]:
     """Captions for these items as one batch; when a file cannot be decoded, the others are still captioned (one
     by one) and the bad one is left out, to be tried again next time."""
     try:
-        texts = captioner.caption([path for _, path in items])
+        texts = captioner.caption([path for _, path in items], stop=stop)
         return [(item, text) for (item, _), text in zip(items, texts, strict=True)]
     except ValueError as exc:  # ImageDecodeError, or a picture the model's preprocessing refuses
         if len(items) == 1:
@@ -412,7 +424,7 @@ def _caption_each_readable(captioner: Captioner, items: Sequence[tuple[Item, Pat
             return []
     written = []
     for pair in items:
-        written += _caption_each_readable(captioner, [pair])
+        written += _caption_each_readable(captioner, [pair], stop)
     return written
 
 

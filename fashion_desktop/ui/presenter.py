@@ -157,6 +157,7 @@ class Presenter(QObject):
     # Control (direct connections to the workers' thread-safe gates).
     _cancelSearch = Signal(int)
     _cancelCaptions = Signal(int)
+    _wantCaptions = Signal(str, object)  # catalog folder, item ids: what a cancelled caption batch may finish for
     _cancelIndexing = Signal(int)
     _pauseIndexing = Signal()
     _resumeIndexing = Signal()
@@ -241,6 +242,7 @@ class Presenter(QObject):
         self._countCaptions.connect(captions.count_captions)
         self._cancelSearch.connect(search.cancel, DIRECT)
         self._cancelCaptions.connect(captions.cancel, DIRECT)
+        self._wantCaptions.connect(captions.want, DIRECT)
         self._cancelIndexing.connect(index.cancel, DIRECT)
         self._pauseIndexing.connect(index.pause, DIRECT)
         self._resumeIndexing.connect(index.resume, DIRECT)
@@ -288,6 +290,7 @@ class Presenter(QObject):
         self.catalog = folder
         self.settings.remember_catalog(folder)
         self._cancelSearch.emit(self._search_request)
+        self._wantCaptions.emit(folder, [])
         self._cancelCaptions.emit(max(self._caption_request, self._background_request))
         self._set_background(CaptionsState())
         self._cache.clear()
@@ -581,12 +584,15 @@ class Presenter(QObject):
         """Ask for captions: the shown tiles first, then (for a search) the rest of the results. A background run
         is cancelled and asked for again after them: it resumes where it stopped."""
         self._visible = list(visible)
-        if not self.settings.captions or not self._attached:
+        if not self._attached:
             return
-        rows = list(visible)
-        if not self.model.browsing:
-            rows += [row for row in range(self.model.rowCount()) if row not in set(visible)]
-        wanted = self.model.uncaptioned(rows)
+        wanted: list[int] = []
+        if self.settings.captions:
+            rows = list(visible)
+            if not self.model.browsing:
+                rows += [row for row in range(self.model.rowCount()) if row not in set(visible)]
+            wanted = self.model.uncaptioned(rows)
+        self._wantCaptions.emit(self.catalog or "", wanted)  # a cancelled batch of anything else stops at once
         if not wanted:
             return
         self._cancelCaptions.emit(max(self._caption_request, self._background_request))
@@ -613,6 +619,7 @@ class Presenter(QObject):
             self._ask_background()
 
     def stop_captions(self) -> None:
+        self._wantCaptions.emit(self.catalog or "", [])
         self._cancelCaptions.emit(self._caption_request)
 
     def _captioned(self, ready: CaptionReady) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -259,7 +261,8 @@ class SearchWorker(Worker):
 class CaptionWorker(Worker):
     """Captions what is asked (shown tiles first, a couple at a time) and, at the lowest priority, the whole
     catalog. The presenter preempts the background run by cancelling it, asking for the shown tiles and asking for
-    the background run again: it resumes from the store, which keeps every caption written. BLIP loads with the
+    the background run again: it resumes from the store, which keeps every caption written. A cancelled batch stops
+    between BLIP's model runs unless the window still wants one of its captions (`want`). BLIP loads with the
     first caption and is released (its memory handed back) after `idle_release_seconds` without captioning."""
 
     captioned = Signal(CaptionReady)
@@ -284,6 +287,27 @@ class CaptionWorker(Worker):
         self._idle.setSingleShot(True)
         self._idle.setInterval(max(0, round(idle_release_seconds * 1000)))
         self._idle.timeout.connect(self._release_idle)
+        self._wanted_lock = threading.Lock()
+        self._wanted: tuple[str | None, frozenset[int]] = (None, frozenset())
+
+    # Thread-safe, like cancel: connect with Qt.DirectConnection (the worker is busy with the batch it concerns).
+    def want(self, folder: str, item_ids: Sequence[int]) -> None:
+        """The items of `folder` whose captions the window is waiting for now: its shown tiles, a search's results."""
+        with self._wanted_lock:
+            self._wanted = (folder, frozenset(item_ids))
+
+    def _interrupted(self, request_id: int, item_ids: Sequence[int]) -> bool:
+        """Whether a batch stops now, between BLIP's model runs (a batch of 2 takes seconds): its request was
+        cancelled and none of its items is still wanted in this catalog (a drop, indexing starting, another
+        catalog), or everything was cancelled (the window closes). A batch of tiles still in view finishes: a
+        stylist scrolling a little at a time would otherwise never see their captions."""
+        if not self.gate.is_cancelled(request_id):
+            return False
+        if self.gate.is_cancelled(CANCEL_ALL):
+            return True
+        with self._wanted_lock:
+            folder, wanted = self._wanted
+        return folder != self._folder or wanted.isdisjoint(item_ids)
 
     @Slot(int, str)
     def open_catalog(self, request_id: int, folder: str) -> None:
@@ -343,6 +367,8 @@ class CaptionWorker(Worker):
         if self.gate.is_cancelled(request_id) or not item_ids or not self._ready(request_id):
             return
         assert self._catalog is not None and self._captioner is not None
+        from fashion_desktop.models.captioner import CaptioningStopped
+
         self._idle.stop()
         try:
             if not self._loaded(request_id):
@@ -351,8 +377,13 @@ class CaptionWorker(Worker):
                 self.gate.wait_while_paused(request_id)
                 if self.gate.is_cancelled(request_id):
                     return
+                batch = item_ids[start : start + CAPTION_BATCH]
                 try:
-                    captions = self._catalog.captions_for(item_ids[start : start + CAPTION_BATCH], self._captioner)
+                    captions = self._catalog.captions_for(
+                        batch, self._captioner, stop=partial(self._interrupted, request_id, batch)
+                    )
+                except CaptioningStopped:
+                    return
                 except Exception as exc:
                     log.warning("captioning failed: %s", exc)
                     self.failed.emit(request_id, f"Captioning failed: {exc}")
@@ -393,6 +424,7 @@ class CaptionWorker(Worker):
                 batch_size=CAPTION_BATCH,
                 todo=todo,
                 on_captions=lambda captions: self._emit_captions(request_id, captions),
+                interrupt=partial(self._interrupted, request_id),
             )
         except Exception as exc:  # e.g. the data folder's disk is full: the captions written so far are kept
             log.warning("background captioning stopped: %s", exc)
