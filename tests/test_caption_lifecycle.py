@@ -89,11 +89,11 @@ class HeldEncoder:
         self.outcomes: list[str] = []
         encode, generate_ids = captioner_module._encode, Captioner.generate_ids
 
-        def held_encode(vision: Any, pixel_values: Any) -> Any:
+        def held_encode(vision: Any, pixel_values: Any, stop: Any = None) -> Any:
             if not self.entered.is_set():
                 self.entered.set()
                 self.released.wait(30)
-            return encode(vision, pixel_values)
+            return encode(vision, pixel_values, stop)
 
         def recorded_generate_ids(captioner: Captioner, *args: Any, **kwargs: Any) -> Any:
             try:

@@ -22,7 +22,7 @@ from fashion_desktop.catalog.catalog import Catalog, CatalogMissingError
 from fashion_desktop.catalog.indexer import INDEX_BATCH, IndexControl, IndexProgress, IndexReport
 from fashion_desktop.catalog.store import DB_FILE, CatalogStore, IndexResult, store_dir_for
 from fashion_desktop.imaging import ImageSource
-from fashion_desktop.models.captioner import Captioner
+from fashion_desktop.models.captioner import Captioner, CaptionStop
 from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.paths import AppPaths
 from tests.conftest import OpenCatalog
@@ -347,26 +347,29 @@ def test_caption_everything_job_is_cancellable(tmp_path: Path, open_catalog: Ope
     assert catalog.caption_all(captioner, batch_size=4) == 4 and catalog.store.uncaptioned_ids(model) == []
 
 
-def test_caption_everything_stops_a_batch_halfway_when_interrupted(
+def test_caption_everything_drops_a_batch_whose_stop_is_stopped(
     tmp_path: Path, open_catalog: OpenCatalog, tiny_models: Path
 ) -> None:
-    """`interrupt` is asked with the batch's items between model runs: the batch it stops is neither written nor
-    counted, and the next run captions it."""
+    """Each batch gets its own stop (`stop_for`); a batch stopped (from another thread, halfway) is neither written
+    nor counted, the job ends there, and the next run captions it."""
     root = make_catalog(tmp_path / "catalog", count=6)
     catalog = open_catalog(root)
     catalog.index()
     captioner = Captioner(tiny_models / "blip", variant="fp32")
     todo = catalog.uncaptioned(captioner)
-    asked: list[list[int]] = []
+    batches: list[list[int]] = []
 
-    def interrupt(batch: Sequence[int]) -> bool:
-        asked.append(list(batch))
-        return asked.count(todo[2:4]) == 2  # the second batch, once its first image is encoded
+    def stop_for(batch: Sequence[int]) -> CaptionStop:
+        batches.append(list(batch))
+        stop = CaptionStop()
+        if len(batches) == 2:
+            stop.stop()
+        return stop
 
     written: list[dict[int, str]] = []
-    done = catalog.caption_all(captioner, batch_size=2, todo=todo, on_captions=written.append, interrupt=interrupt)
+    done = catalog.caption_all(captioner, batch_size=2, todo=todo, on_captions=written.append, stop_for=stop_for)
     assert done == 2 and [sorted(w) for w in written] == [todo[:2]]
-    assert asked[-1] == todo[2:4], "stopped there"
+    assert batches == [todo[:2], todo[2:4]], "ended at the stopped batch"
     assert catalog.uncaptioned(captioner) == todo[2:]
     assert catalog.caption_all(captioner, batch_size=2) == 4 and catalog.uncaptioned(captioner) == []
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from fashion_desktop.models import captioner as captioner_module
-from fashion_desktop.models.captioner import DEFAULT_MIN_TOKENS, Captioner, CaptioningStopped
+from fashion_desktop.models.captioner import Captioner, CaptioningStopped, CaptionStop
 from fashion_desktop.models.decoding import DecodeSettings
 from fashion_desktop.models.embedder import ImageEmbedder
 from model_export import blip, resnet
@@ -105,43 +102,45 @@ def test_caption_api_batches_and_keeps_order(tiny_models: Path) -> None:
     assert all(isinstance(text, str) and text for text in together)
 
 
-def test_captions_stop_between_model_runs_when_asked(tiny_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The stop check is asked before each image's encoding and each decoder step; when it says stop, nothing more
-    runs and nothing is returned. A check that never says stop changes no caption."""
+class StoppingSession:
+    """A model session whose `stop_at`-th run (counted across sessions) is stopped as it begins, as from another
+    thread while it runs; counts the runs that finished."""
+
+    def __init__(self, session: Any, stop: CaptionStop, stop_at: int, runs: list[str]) -> None:
+        self.session, self.stop, self.stop_at, self.runs = session, stop, stop_at, runs
+
+    def run(self, names: Any, feeds: Any, run_options: Any = None) -> Any:
+        self.runs.append("started")
+        if self.runs.count("started") == self.stop_at:
+            self.stop.stop()
+        outputs = self.session.run(names, feeds, run_options)
+        self.runs.append("finished")
+        return outputs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+
+@pytest.mark.parametrize("stop_at", [1, 4])  # the vision encoder, the third decoder step
+def test_a_caption_stop_ends_the_model_run_in_progress(
+    tiny_models: Path, monkeypatch: pytest.MonkeyPatch, stop_at: int
+) -> None:
+    """Stopped while a model run is in progress, that run ends there (onnxruntime's terminate flag), nothing more
+    runs and nothing is returned. A stop that is never stopped changes no caption."""
     captioner = Captioner(tiny_models / "blip", variant="fp32")
     images = synthetic_images(3, seed=5)
     plain = captioner.caption(images, batch_size=3)
-    encoded: list[int] = []
-    encode = captioner_module._encode
-
-    def counting_encode(vision: Any, pixel_values: np.ndarray) -> list[np.ndarray]:
-        encoded.append(len(pixel_values))
-        return encode(vision, pixel_values)
-
-    monkeypatch.setattr(captioner_module, "_encode", counting_encode)
-    asked: list[int] = []
-
-    def never() -> bool:
-        asked.append(len(encoded))
-        return False
-
-    assert captioner.caption(images, batch_size=3, stop=never) == plain
-    assert encoded == [1, 1, 1], "an image at a time"
-    assert asked[:3] == [0, 1, 2], "asked before each image"
-    checks = len(asked)
-    assert checks >= 3 + DEFAULT_MIN_TOKENS, "and before each decoder step"
-
-    for stop_at in (2, checks - 2):  # while encoding, while decoding
-        encoded.clear()
-        calls = itertools.count(1)
-
-        def stop(at: int = stop_at, calls: Iterator[int] = calls) -> bool:
-            return next(calls) >= at
-
-        with pytest.raises(CaptioningStopped):
-            captioner.caption(images, batch_size=3, stop=stop)
-        assert next(calls) == stop_at + 1, "nothing ran after the stop"
-        assert len(encoded) == min(stop_at - 1, 3)
+    assert captioner.caption(images, batch_size=3, stop=CaptionStop()) == plain
+    stop, runs = CaptionStop(), list[str]()
+    sessions = {name: StoppingSession(s, stop, stop_at, runs) for name, s in captioner.sessions().items()}
+    monkeypatch.setattr(captioner, "sessions", lambda: sessions)
+    with pytest.raises(CaptioningStopped):
+        captioner.caption(images, batch_size=3, stop=stop)
+    assert runs.count("started") == stop_at, "nothing ran after the stop"
+    assert runs.count("finished") == stop_at - 1, "the run in progress ended"
+    with pytest.raises(CaptioningStopped):
+        captioner.caption(images, batch_size=3, stop=stop)
+    assert runs.count("started") == stop_at, "a stopped stop runs nothing"
 
 
 def test_first_step_from_empty_cache_matches_pytorch(tiny_models: Path, torch_blip: TorchModel) -> None:

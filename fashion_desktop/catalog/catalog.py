@@ -6,7 +6,6 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ from fashion_desktop.catalog.search import ExactIndex, SearchHit, combine_querie
 from fashion_desktop.catalog.store import CatalogStore, Item, store_dir_for
 from fashion_desktop.catalog.styles import StylesReport, find_styles_file, open_styles, styles_identity
 from fashion_desktop.imaging import ImageSource, load_rgb
-from fashion_desktop.models.captioner import Captioner, CaptioningStopped, StopCheck
+from fashion_desktop.models.captioner import Captioner, CaptioningStopped, CaptionStop
 from fashion_desktop.models.embedder import ImageEmbedder
 from fashion_desktop.paths import AppPaths
 
@@ -286,17 +285,20 @@ class Catalog:
         return allowed
 
     def _results_for(self, hits: Sequence[SearchHit]) -> list[SearchResult]:
-        """Hits → results with path, metadata and cached caption; items gone since the search are dropped."""
+        """Hits → results with path, metadata and cached caption; items gone since the search are dropped. The
+        captions are one query, not one per tile: each query gives the GIL away and waits to get it back."""
         ids = [hit.item_id for hit in hits]
         items = self.store.items(ids)
         styles = self.store.styles_for(ids)
         model = self.caption_model
+        hashes = [item.content_hash for item in items.values() if item.content_hash]
+        captions = self.store.captions_for_hashes(hashes, model) if model else {}
         results = []
         for hit in hits:
             item = items.get(hit.item_id)
             if item is None:
                 continue
-            caption = self.store.caption(item.content_hash, model) if model and item.content_hash else None
+            caption = captions.get(item.content_hash) if item.content_hash else None
             results.append(SearchResult(item.id, self.root / item.path, hit.score, styles.get(item.id, {}), caption))
         return results
 
@@ -305,10 +307,10 @@ class Catalog:
         self.caption_model = captioner.identity
 
     def captions_for(
-        self, item_ids: Sequence[int], captioner: Captioner, stop: StopCheck | None = None
+        self, item_ids: Sequence[int], captioner: Captioner, stop: CaptionStop | None = None
     ) -> dict[int, str]:
-        """Captions of these items: cached ones at once, the others generated (as one batch) and cached. `stop`
-        is asked between model runs; when it says stop, CaptioningStopped is raised and nothing new is cached."""
+        """Captions of these items: cached ones at once, the others generated (as one batch) and cached. When
+        `stop` is stopped, CaptioningStopped is raised and nothing new is cached."""
         self.use_captioner(captioner)
         model = self.caption_model or ""
         items = self.store.items(item_ids)
@@ -340,14 +342,13 @@ class Catalog:
         batch_size: int = 8,
         todo: Sequence[int] | None = None,
         on_captions: Callable[[dict[int, str]], None] | None = None,
-        interrupt: Callable[[Sequence[int]], bool] | None = None,
+        stop_for: Callable[[Sequence[int]], CaptionStop] | None = None,
     ) -> int:
         """The low-priority "caption everything" job over `todo` (default: `uncaptioned`): batches, pausable and
-        cancellable between batches; `on_captions` gets each batch's new captions by item id. A batch is also
-        stopped between model runs when `interrupt(batch's item ids)` says so (default: once cancelled); what it
-        had done is dropped and the batch is not counted."""
+        cancellable between batches; `on_captions` gets each batch's new captions by item id. `stop_for(batch's
+        item ids)` gives the stop of a batch, for a caller that stops one halfway: what it had done is dropped and
+        it is not counted."""
         control = control or IndexControl()
-        interrupt = interrupt or (lambda _: control.cancelled)
         todo = self.uncaptioned(captioner) if todo is None else todo
         done = 0
         for start in range(0, len(todo), batch_size):
@@ -356,7 +357,7 @@ class Catalog:
                 break
             batch = todo[start : start + batch_size]
             try:
-                captions = self.captions_for(batch, captioner, stop=partial(interrupt, batch))
+                captions = self.captions_for(batch, captioner, stop_for(batch) if stop_for else None)
             except CaptioningStopped:
                 break
             except (OSError, ValueError) as exc:  # a file vanished or broke since indexing: skip it
@@ -411,7 +412,7 @@ class Catalog:
 
 
 def _caption_each_readable(
-    captioner: Captioner, items: Sequence[tuple[Item, Path]], stop: StopCheck | None
+    captioner: Captioner, items: Sequence[tuple[Item, Path]], stop: CaptionStop | None
 ) -> list[tuple[Item, str]]:
     """Captions for these items as one batch; when a file cannot be decoded, the others are still captioned (one
     by one) and the bad one is left out, to be tried again next time."""

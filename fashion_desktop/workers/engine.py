@@ -38,7 +38,7 @@ from fashion_desktop.workers.messages import (
 
 if TYPE_CHECKING:  # imported at run time inside the slots, on the worker threads, after the window shows
     from fashion_desktop.catalog.catalog import Catalog
-    from fashion_desktop.models.captioner import Captioner
+    from fashion_desktop.models.captioner import Captioner, CaptionStop
     from fashion_desktop.models.embedder import ImageEmbedder
 
 log = logging.getLogger("fashion_desktop.workers")
@@ -287,27 +287,49 @@ class CaptionWorker(Worker):
         self._idle.setSingleShot(True)
         self._idle.setInterval(max(0, round(idle_release_seconds * 1000)))
         self._idle.timeout.connect(self._release_idle)
-        self._wanted_lock = threading.Lock()
+        self._batch_lock = threading.Lock()
         self._wanted: tuple[str | None, frozenset[int]] = (None, frozenset())
+        self._running: tuple[int, frozenset[int], CaptionStop] | None = None  # request, items, stop of the batch
 
     # Thread-safe, like cancel: connect with Qt.DirectConnection (the worker is busy with the batch it concerns).
     def want(self, folder: str, item_ids: Sequence[int]) -> None:
         """The items of `folder` whose captions the window is waiting for now: its shown tiles, a search's results."""
-        with self._wanted_lock:
+        with self._batch_lock:
             self._wanted = (folder, frozenset(item_ids))
+        self._stop_if_moot()
 
-    def _interrupted(self, request_id: int, item_ids: Sequence[int]) -> bool:
-        """Whether a batch stops now, between BLIP's model runs (a batch of 2 takes seconds): its request was
-        cancelled and none of its items is still wanted in this catalog (a drop, indexing starting, another
-        catalog), or everything was cancelled (the window closes). A batch of tiles still in view finishes: a
-        stylist scrolling a little at a time would otherwise never see their captions."""
-        if not self.gate.is_cancelled(request_id):
-            return False
-        if self.gate.is_cancelled(CANCEL_ALL):
-            return True
-        with self._wanted_lock:
+    def cancel(self, upto: int) -> None:
+        super().cancel(upto)
+        self._stop_if_moot()
+
+    def _stop_if_moot(self) -> None:
+        """Stop the batch in progress, in the middle of its model run, when its request was cancelled and none of
+        its items is still wanted in this catalog (a drop's results, indexing starting, another catalog), or when
+        everything was cancelled (the window closes). A batch of tiles still in view finishes: a stylist scrolling
+        a little at a time would otherwise never see their captions."""
+        with self._batch_lock:
+            if self._running is None:
+                return
+            request_id, items, stop = self._running
             folder, wanted = self._wanted
-        return folder != self._folder or wanted.isdisjoint(item_ids)
+        if not self.gate.is_cancelled(request_id):
+            return
+        if self.gate.is_cancelled(CANCEL_ALL) or folder != self._folder or wanted.isdisjoint(items):
+            stop.stop()
+
+    def _stop_for(self, request_id: int, item_ids: Sequence[int]) -> CaptionStop:
+        """The stop of a batch about to start (stopped at once if already moot)."""
+        from fashion_desktop.models.captioner import CaptionStop
+
+        stop = CaptionStop()
+        with self._batch_lock:
+            self._running = (request_id, frozenset(item_ids), stop)
+        self._stop_if_moot()
+        return stop
+
+    def _batch_over(self) -> None:
+        with self._batch_lock:
+            self._running = None
 
     @Slot(int, str)
     def open_catalog(self, request_id: int, folder: str) -> None:
@@ -379,9 +401,7 @@ class CaptionWorker(Worker):
                     return
                 batch = item_ids[start : start + CAPTION_BATCH]
                 try:
-                    captions = self._catalog.captions_for(
-                        batch, self._captioner, stop=partial(self._interrupted, request_id, batch)
-                    )
+                    captions = self._catalog.captions_for(batch, self._captioner, self._stop_for(request_id, batch))
                 except CaptioningStopped:
                     return
                 except Exception as exc:
@@ -390,6 +410,7 @@ class CaptionWorker(Worker):
                     return
                 self._emit_captions(request_id, captions)
         finally:
+            self._batch_over()
             self._idle_from_now()
 
     @Slot(int)
@@ -424,12 +445,13 @@ class CaptionWorker(Worker):
                 batch_size=CAPTION_BATCH,
                 todo=todo,
                 on_captions=lambda captions: self._emit_captions(request_id, captions),
-                interrupt=partial(self._interrupted, request_id),
+                stop_for=partial(self._stop_for, request_id),
             )
         except Exception as exc:  # e.g. the data folder's disk is full: the captions written so far are kept
             log.warning("background captioning stopped: %s", exc)
             self.failed.emit(request_id, f"Captioning the catalog stopped: {exc}")
         finally:
+            self._batch_over()
             self._idle_from_now()
 
     def _coverage(self, request_id: int) -> tuple[list[int], int]:
