@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -20,7 +21,7 @@ from fashion_desktop.ui.main_window import MainWindow
 from fashion_desktop.ui.open_request import OpenRequest, read_arguments, read_paths
 from fashion_desktop.workers.engine import WorkerThreads
 from tests.images import gradient, jpeg_bytes
-from tests.window_support import CATALOG_SIZE, make_catalog, up_to_date
+from tests.window_support import CATALOG_SIZE, drag, file_mime, make_catalog, up_to_date
 
 
 @pytest.fixture
@@ -167,6 +168,36 @@ def test_images_opened_on_the_welcome_are_searched_once_a_catalog_is_open(
     assert window.presenter.query.origin == "open-with"
     assert [image.path for image in window.presenter.query.images] == [files["photo"]]
     window.close()
+
+
+def test_pictures_dropped_on_the_welcome_wait_for_a_catalog(
+    qtbot: QtBot, app_paths: AppPaths, files: dict[str, Path], tmp_path: Path
+) -> None:
+    """A drop (or paste) before any catalog is open is not an error: it is kept, the stylist is told in an info
+    line what happens, and the search runs once she picks a catalog. Also for a picture with no file (a browser's
+    bytes)."""
+    window = MainWindow(Settings(), app_paths)
+    qtbot.addWidget(window)
+    window.show()
+    window.attach_workers(WorkerThreads(app_paths, None))
+    try:
+        assert drag(window.welcome, file_mime(files["photo"]))
+        assert window.pages.currentWidget() is window.welcome and window.presenter.query.browsing
+        assert window.message.level == "info"
+        assert "the search with photo.jpg starts once it is open" in window.message.text()
+        browser = QMimeData()  # what replaces the file: the last picture given
+        browser.setUrls([QUrl("https://shop.example/images/dress.jpg")])
+        browser.setData("application/octet-stream", (data := jpeg_bytes(gradient(90, 120, seed=8))))
+        assert drag(window.welcome, browser)
+        assert window.message.level == "info" and "the search with dress.jpg starts" in window.message.text()
+        with qtbot.waitSignal(window.presenter.answerShown, timeout=60000):
+            window.open_catalog(str(make_catalog(tmp_path / "chosen")))
+        query = window.presenter.query
+        assert query.origin == "drop" and [image.data for image in query.images] == [data]
+        qtbot.waitUntil(lambda: up_to_date(window) and window.results.rowCount() == CATALOG_SIZE, timeout=60000)
+        assert window.presenter.query.images == query.images, "asked again as the catalog is indexed"
+    finally:
+        window.close()
 
 
 # -- arrivals gathered into one request, and macOS's file-open event ------------------------------------------------

@@ -388,10 +388,8 @@ class MainWindow(QMainWindow):
             self.offer_catalog(decoded.folders[0])
         elif decoded.problem:
             self.message.show_message(decoded.problem, "error")
-        elif self.presenter.catalog is None:
-            self.message.show_message("Choose a catalog folder first (File ▸ Choose catalog…).", "error")
         else:
-            self.presenter.ask_images(decoded.images, origin)
+            self.presenter.ask_images(decoded.images, origin)  # on the welcome, it waits for a catalog
 
     def offer_catalog(self, folder: Path) -> None:
         box = QMessageBox(

@@ -222,7 +222,9 @@ class Presenter(QObject):
         self.give_way_timer.timeout.connect(self._after_giving_way)
         self._poll = QTimer(self, interval=BOARDS_POLL_MS)
         self._poll.timeout.connect(lambda: self._pollBoards.emit(self._boards_request))
-        self._opened_images: tuple[QueryImage, ...] = ()  # opened from outside before a catalog was open
+        # Images given before a catalog was open (dropped, pasted or opened on the welcome), with their origin:
+        # searched as soon as one is.
+        self._waiting_images: tuple[tuple[QueryImage, ...], str] = ((), "")
         self._opened_note = ""  # what could not be opened, said again once the answer is shown
         self.answerShown.connect(self._say_opened_note)
 
@@ -318,7 +320,7 @@ class Presenter(QObject):
         # library for the first second, which is when the stylist looks.
         self._index_when_shown = True
         self._set_indexing(IndexingState("paused" if self.paused else "scanning"))
-        self._search_opened_images()  # images opened on the welcome are asked now
+        self._search_waiting_images()  # images given on the welcome are asked now
 
     def start_indexing(self) -> None:
         if self.catalog is None or not self._attached:
@@ -420,9 +422,24 @@ class Presenter(QObject):
         else:
             self._ask.emit(self._search_request, query)
 
-    def ask_images(self, images: list[QueryImage], origin: str) -> None:
-        if images:
-            self.set_query(replace(self.query, images=tuple(images), item_ids=(), origin=origin, board=None))
+    def ask_images(self, images: list[QueryImage], origin: str, note: str = "") -> None:
+        """Search with these images; given before a catalog is open (on the welcome), they wait for one and the
+        stylist is told so (`note`, what could not be opened, is said with it)."""
+        if not images:
+            return
+        if self.catalog is None or not self._attached:
+            self._waiting_images = (tuple(images), origin)
+            if self.catalog is not None:
+                return  # the catalog opens as the window starts: asked then
+            names = ", ".join(shown(image.label) for image in images[:3])
+            more = len(images) - 3
+            wait = (
+                f"Choose a catalog folder or the sample catalog: the search with {names}"
+                f"{f' and {more} more' if more > 0 else ''} starts once it is open."
+            )
+            self.message.emit(f"{note} {wait}" if note else wait, "error" if note else "info")
+            return
+        self.set_query(replace(self.query, images=tuple(images), item_ids=(), origin=origin, board=None))
 
     def more_like(self, results: list[SearchResult]) -> None:
         images = [QueryImage(path=r.path, label=display_name(r), item_id=r.item_id) for r in results]
@@ -484,26 +501,20 @@ class Presenter(QObject):
         open (on the welcome). `note` says what could not be opened; it is said again after the answer, whose own
         message would otherwise hide it at once."""
         if images:
-            self._opened_images = tuple(QueryImage(path=path, label=path.name) for path in images)
+            log.info("%d image(s) opened from outside the window", len(images))
+            self.ask_images([QueryImage(path=path, label=path.name) for path in images], "open-with", note)
             if self.catalog is None:
-                names = ", ".join(shown(image.label) for image in self._opened_images[:3])
-                more = len(self._opened_images) - 3
-                wait = (
-                    f"Choose a catalog folder or the sample catalog: the search with {names}"
-                    f"{f' and {more} more' if more > 0 else ''} starts once it is open."
-                )
-                self.message.emit(f"{note} {wait}" if note else wait, "error" if note else "info")
-                return
-            self._search_opened_images()
+                return  # the note was said with the wait
         if note:
             self.message.emit(note, "error")
             self._opened_note = note if self.waiting else ""
 
-    def _search_opened_images(self) -> None:
-        if self._opened_images and self.catalog is not None and self._attached:
-            images, self._opened_images = self._opened_images, ()
-            log.info("searching with %d image(s) opened from outside the window", len(images))
-            self.ask_images(list(images), "open-with")
+    def _search_waiting_images(self) -> None:
+        images, origin = self._waiting_images
+        if images and self.catalog is not None and self._attached:
+            self._waiting_images = ((), "")
+            log.info("searching with %d image(s) given before the catalog was open", len(images))
+            self.ask_images(list(images), origin)
 
     def _say_opened_note(self) -> None:
         if self._opened_note:
