@@ -262,8 +262,8 @@ class CaptionWorker(Worker):
     """Captions what is asked (shown tiles first, a couple at a time) and, at the lowest priority, the whole
     catalog. The presenter preempts the background run by cancelling it, asking for the shown tiles and asking for
     the background run again: it resumes from the store, which keeps every caption written. A cancelled batch stops
-    between BLIP's model runs unless the window still wants one of its captions (`want`). BLIP loads with the
-    first caption and is released (its memory handed back) after `idle_release_seconds` without captioning."""
+    at once, in the middle of its model run, unless the window still wants one of its captions (`want`). BLIP loads
+    with the first caption and is released (its memory handed back) after `idle_release_seconds` without captioning."""
 
     captioned = Signal(CaptionReady)
     covered = Signal(CaptionCoverage)
