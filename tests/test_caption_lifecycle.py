@@ -80,7 +80,7 @@ class CaptionSession:
 
 
 class HeldEncoder:
-    """BLIP's vision encoder held at its first image until released, so that a test acts while a batch is in
+    """BLIP's vision encoder held at its first run until released, so that a test acts while a batch is in
     progress; records how each batch ended."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -368,7 +368,7 @@ def test_window_captions_the_catalog_after_indexing_and_shown_tiles_have_theirs(
 def test_window_stops_a_background_batch_halfway_when_indexing_starts(
     qtbot: QtBot, app_paths: AppPaths, window_catalog: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Indexing comes first: the batch the background run is on stops between BLIP's model runs, rather than
+    """Indexing comes first: the batch the background run is on stops within BLIP's model run, rather than
     competing with indexing for the cores to its end (seconds on a laptop); the run captions it afterwards."""
     held = HeldEncoder(monkeypatch)
     window = open_window(qtbot, app_paths, window_catalog, Settings(results_count=12, captions=False))
@@ -409,9 +409,8 @@ def test_window_lets_a_batch_of_tiles_still_in_view_finish(
 
 
 def test_background_captions_give_way_while_the_grid_scrolls(qtbot: QtBot, app_paths: AppPaths, tmp_path: Path) -> None:
-    """While the stylist scrolls, the background run stops after the batch it is on; the tiles in view still get
-    their captions; the run starts again once the scrolling has stopped for the give-way time, and captions the
-    rest."""
+    """While the stylist scrolls, the background run stops; the tiles in view still get their captions; the run
+    starts again once the scrolling has stopped for the give-way time, and captions the rest."""
     logs.setup(app_paths.log_file)
     threads_before = python_threads()
     root = tmp_path / "many"

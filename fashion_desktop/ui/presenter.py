@@ -613,10 +613,10 @@ class Presenter(QObject):
             self._ask_background()
 
     def give_way(self) -> None:
-        """The grid scrolls: the background run stops (after the batch it is on) and starts again GIVE_WAY_MS after
-        the last scroll, so that painting new tiles has the cores and the GIL to itself (scrolling the 44k grid,
-        background captions added 10-15 ms to the worst stall). The shown tiles' captions, cancelled with it (one
-        cancellation ends every older request), are asked for again at once."""
+        """The grid scrolls: the background run stops (at once, unless its batch is of tiles in view) and starts
+        again GIVE_WAY_MS after the last scroll, so that painting new tiles has the cores and the GIL to itself
+        (scrolling the 44k grid, background captions added 10-15 ms to the worst stall). The shown tiles' captions,
+        cancelled with it (one cancellation ends every older request), are asked for again at once."""
         if self.background.phase != "running":
             return
         held = self.give_way_timer.isActive()

@@ -422,7 +422,7 @@ class CaptionWorker(Worker):
     @Slot(int)
     def caption_catalog(self, request_id: int) -> None:
         """Caption every item not captioned yet, oldest first, CAPTION_BATCH at a time; covered() after each
-        batch. Cancelled between batches (see the class)."""
+        batch. Cancelled between batches, or within one when it is moot (see the class)."""
         if self.gate.is_cancelled(request_id) or not self._ready(request_id):
             return
         assert self._catalog is not None and self._captioner is not None
