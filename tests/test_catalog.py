@@ -335,6 +335,24 @@ def test_captions_cached_and_survive_renames(tmp_path: Path, open_catalog: OpenC
     assert renamed.id in [hit.item_id for hit in hits]
 
 
+def test_a_page_of_tiles_carries_this_captioners_cached_captions(
+    tmp_path: Path, open_catalog: OpenCatalog, tiny_models: Path
+) -> None:
+    """Tiles read a page at a time get the cached captions of the captioner in use, and no other model's."""
+    root = make_catalog(tmp_path / "catalog", count=4)
+    catalog = open_catalog(root)
+    catalog.index()
+    captioner = Captioner(tiny_models / "blip", variant="fp32")
+    items = list(catalog.store.items_by_path().values())
+    ids = [item.id for item in items]
+    catalog.use_captioner(captioner)
+    assert [result.caption for result in catalog.page(ids)] == [None] * 4
+    first = catalog.captions_for(ids[:2], captioner)
+    catalog.store.store_captions("another-model", [(items[3].content_hash or "", "by another model")])
+    page = {result.item_id: result.caption for result in catalog.page(ids)}
+    assert page == {ids[0]: first[ids[0]], ids[1]: first[ids[1]], ids[2]: None, ids[3]: None}
+
+
 def test_caption_everything_job_is_cancellable(tmp_path: Path, open_catalog: OpenCatalog, tiny_models: Path) -> None:
     root = make_catalog(tmp_path / "catalog", count=6)
     catalog = open_catalog(root)
