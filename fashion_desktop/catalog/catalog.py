@@ -314,10 +314,11 @@ class Catalog:
         self.use_captioner(captioner)
         model = self.caption_model or ""
         items = self.store.items(item_ids)
+        cache = self.store.captions_for_hashes([i.content_hash for i in items.values() if i.content_hash], model)
         found: dict[int, str] = {}
         missing: list[Item] = []
         for item in (items[i] for i in item_ids if i in items):
-            cached = self.store.caption(item.content_hash, model) if item.content_hash else None
+            cached = cache.get(item.content_hash) if item.content_hash else None
             if cached is not None:
                 found[item.id] = cached
             elif item.content_hash:

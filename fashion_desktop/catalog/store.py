@@ -830,12 +830,6 @@ class CatalogStore:
                     log.info("could not remove %s yet: %s", path, exc)
 
     # -- captions and text ----------------------------------------------------------------------------------
-    def caption(self, content_hash: str, model: str) -> str | None:
-        row = self.db.execute(
-            "SELECT caption FROM captions WHERE content_hash=? AND model=?", (content_hash, model)
-        ).fetchone()
-        return str(row[0]) if row else None
-
     def captions_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM captions").fetchone()[0])
 
