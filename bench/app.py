@@ -184,6 +184,7 @@ def main() -> None:
 
     from fashion_desktop.app.environment import app_paths
     from fashion_desktop.catalog.query import QueryImage
+    from fashion_desktop.memory import freeze_startup_objects
     from fashion_desktop.settings import Settings
     from fashion_desktop.ui.main_window import MainWindow
     from fashion_desktop.ui.results_model import CaptionRole
@@ -212,6 +213,7 @@ def main() -> None:
 
     started = time.perf_counter()
     window.attach_workers(WorkerThreads(paths, None))
+    freeze_startup_objects()  # as the app does once its workers are up
     wait(lambda: bool(shown) and shown[-1] == args.items)
     figures["browse_listed_s"] = time.perf_counter() - started
     wait(tiles_shown)

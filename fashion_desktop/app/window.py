@@ -35,6 +35,7 @@ def run_window(
     app.setApplicationName("Fashion Desktop")
     app.setOrganizationName("Fashion Desktop")
     from fashion_desktop.app.opened_files import OpenedFiles
+    from fashion_desktop.memory import freeze_startup_objects
     from fashion_desktop.ui.main_window import MainWindow
     from fashion_desktop.workers.engine import WorkerThreads
 
@@ -59,6 +60,7 @@ def run_window(
         running.append(WorkerThreads(paths, settings.threads, settings.caption_idle_minutes * 60))
         window.attach_workers(running[0])
         opened.deliver_to(window.open_files)
+        freeze_startup_objects()
 
     QTimer.singleShot(0, start_workers)
     code = int(app.exec())
