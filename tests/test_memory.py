@@ -1,13 +1,18 @@
-"""The allocator settings of fashion_desktop.memory: buffers a model run frees go back to the system."""
+"""fashion_desktop.memory: buffers a model run frees go back to the system, and a full garbage collection in the
+running window walks only what was made after start-up."""
 
 from __future__ import annotations
 
 import ctypes
+import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
+
+from tests.support import REPO
 
 FREE_AND_MEASURE = textwrap.dedent(
     """
@@ -53,3 +58,63 @@ def test_freed_model_buffers_go_back_to_the_system() -> None:
     # glibc by default serves blocks the size of a freed large buffer from its heap and keeps them when freed.
     assert kept_mib("default") > 150
     assert kept_mib("limited") < 20
+
+
+WINDOW_WALKED_BY_A_COLLECTION = textwrap.dedent(
+    """
+    import gc, sys
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    from fashion_desktop.app.environment import app_paths
+    from fashion_desktop.app.window import run_window
+
+    app = QApplication(["t"])
+
+    def report():
+        print(len(gc.get_objects()), gc.get_freeze_count())  # what a full collection walks, and what it skips
+        app.quit()
+
+    QTimer.singleShot(2000, report)
+    sys.exit(run_window(app_paths()))
+    """
+)
+
+
+@pytest.mark.slow
+def test_a_full_collection_in_the_running_window_skips_what_start_up_made(data_dir: Path, models_env: Path) -> None:
+    """A real launch (offscreen, with its workers and models): start-up's ~50k long-lived objects are not walked by
+    each later full collection, which holds the GIL and so the GUI thread for as long as it walks."""
+    launch = subprocess.run(
+        [sys.executable, "-c", WINDOW_WALKED_BY_A_COLLECTION],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert launch.returncode == 0, launch.stderr[-3000:]
+    walked, skipped = (int(number) for number in launch.stdout.split())
+    assert skipped > 20_000  # the imports, the window and its workers
+    assert walked < skipped / 4
+
+
+def test_garbage_made_after_start_up_is_still_collected() -> None:
+    script = textwrap.dedent(
+        """
+        import gc, weakref
+        from fashion_desktop.memory import freeze_startup_objects
+
+        class Node:
+            pass
+
+        freeze_startup_objects()
+        node = Node()
+        node.itself = node  # a cycle: only the collector frees it
+        alive = weakref.ref(node)
+        del node
+        gc.collect()
+        print(alive() is None, gc.isenabled())
+        """
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=REPO)
+    assert run.stdout.split() == ["True", "True"]
