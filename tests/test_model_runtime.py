@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import threading
 import time
 import warnings
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +19,7 @@ import pytest
 from PIL import Image
 
 from fashion_desktop.app import cli
-from fashion_desktop.models import checksums
+from fashion_desktop.models import base, checksums
 from fashion_desktop.models.captioner import Captioner
 from fashion_desktop.models.decoding import DecodeSettings
 from fashion_desktop.models.embedder import ImageEmbedder
@@ -174,6 +177,57 @@ def test_release_frees_the_sessions_and_the_next_caption_reloads(tiny_models: Pa
     assert not captioner.loaded
     assert captioner.caption(images) == first
     assert captioner.loaded
+
+
+class HeavySession(bytearray):
+    """Stands in for a session whose memory takes long to go back: freeing 200 MB of touched pages is C code (the
+    kernel unmapping them) that holds the GIL throughout, as onnxruntime's session destructor does."""
+
+
+@pytest.fixture
+def quick_gil_handover() -> Iterator[None]:
+    """A thread waiting for the GIL asks for it after 1 ms instead of 5: well inside the time one session takes."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.001)
+    yield
+    sys.setswitchinterval(before)
+
+
+def test_released_sessions_are_freed_one_at_a_time_so_other_threads_run_between(
+    tiny_models: Path, monkeypatch: pytest.MonkeyPatch, quick_gil_handover: None
+) -> None:
+    """Freeing BLIP's two sessions together held the GIL for 79-100 ms: the window could not paint meanwhile."""
+    freed: dict[str, weakref.ref[HeavySession]] = {}
+
+    def create_heavy(path: Path, threads: int | None = None) -> HeavySession:
+        session = HeavySession(200 << 20)  # zero-filled: every page touched
+        freed[path.name] = weakref.ref(session)
+        return session
+
+    monkeypatch.setattr(base, "create_session", create_heavy)
+    monkeypatch.setattr(Captioner, "check_graphs", lambda self, sessions: None)
+    captioner = Captioner(tiny_models / "blip", variant="fp32")
+    captioner.load()
+    assert len(freed) == 2
+
+    seen: list[tuple[bool, ...]] = []  # which sessions were alive each time the other thread ran
+    looking, releasing = threading.Event(), threading.Event()
+
+    def look() -> None:
+        looking.set()
+        while not releasing.is_set():
+            seen.append(tuple(session() is not None for session in freed.values()))
+            time.sleep(0.0002)
+
+    other = threading.Thread(target=look)
+    other.start()
+    looking.wait()
+    captioner.release()
+    releasing.set()
+    other.join()
+    assert not captioner.loaded and all(session() is None for session in freed.values())
+    assert seen[0] == (True, True)
+    assert any(alive.count(True) == 1 for alive in seen), "the other thread ran after one session was freed"
 
 
 def test_one_embedder_shared_by_two_threads(tiny_models: Path) -> None:
