@@ -1,12 +1,12 @@
-"""How a long-running window keeps its memory habits from costing memory or stalls: the C allocator's, and
-Python's garbage collector's.
+"""Memory habits tuned for a long-running window: the C allocator's (memory kept after use) and Python's garbage
+collector's (stalls).
 
 glibc gives every thread that allocates its own heap arena (up to 8 per core) and keeps what is freed in each for
 reuse, and it raises its threshold for serving large blocks from the heap each time one is freed; both keep memory
 the app no longer uses counted as its own. The window has a dozen such threads (Qt's, the workers', onnxruntime's,
 thumbnail decoding), and models free buffers of tens of MB per run: measured with bench/app.py on the 44k catalog,
 the window's peak went from 2 872 MiB to 2 313 MiB with these settings alone, at the same speed. Elsewhere (musl,
-macOS, Windows) there is nothing to tune and nothing is done.
+macOS, Windows) there is no such allocator to tune. The garbage collector's habit is Python's, on every platform.
 """
 
 from __future__ import annotations
@@ -58,10 +58,10 @@ def freeze_startup_objects() -> None:
     the end) out of every later garbage collection.
 
     A full collection walks every object it tracks while holding the GIL, so no other thread runs Python meanwhile;
-    the GUI thread cannot paint. Measured in bench/app.py on the 44k catalog: each full collection took 30-106 ms
-    (20 ms on an idle machine), often on a worker thread of lowered priority, which on busy cores holds the GIL the
-    longer; one made a 62 ms stall while scrolling. With these objects frozen they took 3-18 ms. Frozen objects are
-    never freed by the collector, so a reference cycle among them that becomes garbage later is kept: start-up makes
-    objects that live as long as the process, so there is little to keep. Called once, after the window and its
-    workers are up."""
+    the GUI thread cannot paint. Measured in bench/app.py on the 44k catalog (3 runs): each full collection took
+    21-106 ms (20 ms on an idle machine), often on a worker thread of lowered priority, which on busy cores holds
+    the GIL the longer; one made a 62 ms stall while scrolling. With these objects frozen (2 runs) they took 3-33 ms,
+    the longest walking the rows of the 44k catalog being listed. The collector never frees a frozen object, so a
+    reference cycle among them that becomes garbage later is kept: start-up makes objects that live as long as the
+    process, so there is little to keep. Called once, after the window and its workers are up."""
     gc.freeze()
