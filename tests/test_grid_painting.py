@@ -174,6 +174,26 @@ def test_every_picture_asked_for_arrives_once_on_the_gui_thread(
     assert not any(null for key, null, _ in arrived if key != ("tile", 64, "broken"))
 
 
+@pytest.mark.parametrize(("cores", "decoding"), [(1, 1), (2, 1), (4, 2), (16, 2)])
+def test_one_decoding_thread_per_two_cores_at_most_two(
+    qtbot: QtBot, photos: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: int, decoding: int
+) -> None:
+    """On a 2-core laptop a second decoding thread slowed the GUI thread's paints while scrolling, for 4 % more
+    pictures; more cores leave room for a second one."""
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    loader = ThumbnailLoader(tmp_path / "thumbnails")
+    arrived: list[object] = []
+    loader.loaded.connect(lambda key, image: arrived.append(key))
+    try:
+        for index, path in enumerate(photos):
+            loader.request(("tile", 64, index), path, 64)
+        qtbot.waitUntil(lambda: len(arrived) == len(photos), timeout=30000)
+        threads = [thread for thread in threading.enumerate() if thread.name.startswith("thumbnails-")]
+        assert len(threads) == decoding
+    finally:
+        loader.shutdown()
+
+
 def test_the_app_paints_on_its_own_thread(tmp_path: Path) -> None:
     """Qt's paint thread pool is switched off by the entry point, unless the user set the switch himself."""
     script = "import os; from fashion_desktop.app.cli import prepare_process; prepare_process(); "
