@@ -4,7 +4,6 @@ running window walks only what was made after start-up."""
 from __future__ import annotations
 
 import ctypes
-import os
 import subprocess
 import sys
 import textwrap
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import REPO
+from tests.support import REPO, run_offscreen
 
 FREE_AND_MEASURE = textwrap.dedent(
     """
@@ -84,14 +83,7 @@ WINDOW_WALKED_BY_A_COLLECTION = textwrap.dedent(
 def test_a_full_collection_in_the_running_window_skips_what_start_up_made(data_dir: Path, models_env: Path) -> None:
     """A real launch (offscreen, with its workers and models): start-up's ~50k long-lived objects are not walked by
     each later full collection, which holds the GIL and so the GUI thread for as long as it walks."""
-    launch = subprocess.run(
-        [sys.executable, "-c", WINDOW_WALKED_BY_A_COLLECTION],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
+    launch = run_offscreen(WINDOW_WALKED_BY_A_COLLECTION)
     assert launch.returncode == 0, launch.stderr[-3000:]
     walked, skipped = (int(number) for number in launch.stdout.split())
     assert skipped > 20_000  # the imports, the window and its workers

@@ -4,12 +4,12 @@ set aside with a notice, and a version is written."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from fashion_desktop.settings import SCHEMA_VERSION, Settings
+from tests.support import run_offscreen
 
 
 @pytest.mark.parametrize(
@@ -99,11 +99,6 @@ def test_an_unreadable_settings_file_is_left_alone(tmp_path: Path) -> None:
 def test_the_window_opens_with_a_broken_settings_file(tmp_path: Path, data_dir: Path, models_env: Path) -> None:
     """A real launch (offscreen) with garbage in settings.json: it starts, says so on the terminal, sets the file
     aside, and saves good settings on close."""
-    import subprocess
-    import sys
-
-    from tests.support import REPO
-
     (data_dir / "settings.json").write_text('{"results_count": [], "catalog": {"oops": true}}')
     script = (
         "import sys; from PySide6.QtCore import QTimer; from PySide6.QtWidgets import QApplication;"
@@ -111,14 +106,7 @@ def test_the_window_opens_with_a_broken_settings_file(tmp_path: Path, data_dir: 
         "from fashion_desktop.app.environment import app_paths; from fashion_desktop.app.window import run_window;"
         "sys.exit(run_window(app_paths()))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-    )
+    result = run_offscreen(script)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "wrong kind (catalog, results_count)" in result.stderr
     saved = json.loads((data_dir / "settings.json").read_text())
