@@ -19,7 +19,7 @@ from fashion_desktop.workers.base import lower_this_thread_priority
 log = logging.getLogger("fashion_desktop.ui")
 
 THUMBNAIL_NICE = 5  # see ThumbnailLoader._work
-MOST_DECODING_THREADS = 2  # more would contend for the GIL with the GUI thread's painting (Python)
+MOST_DECODING_THREADS = 2  # each also runs Python, and the GUI thread's painting (Python) waits for the GIL
 HANDED_OVER_PER_TURN = 12  # a screenful of tiles at the largest size
 THUMBNAIL_PIXELS = 320  # stored size: sharp at the largest tile size, and at 160 px tiles on 2x (HiDPI) screens
 
@@ -40,7 +40,7 @@ def decoding_threads() -> int:
     Measured on 2 cores (44k grid scrolled a screen every 50 ms with thumbnails decoded afresh, 2 runs each, quiet
     and with a CPU hog beside): with two threads the GUI's worst gap was 24-109 ms (p99 20-41 ms), with one 18-31 ms
     (p99 16-21 ms), and 4 % fewer pictures arrived. The decoding slows the paints themselves: with the same
-    pictures painted, the grid's paints took 3-4 ms of CPU beside the decoding and 1 ms without."""
+    pictures painted, the grid's paints took 2.7-4.0 ms of CPU beside the decoding and 0.8-1.0 ms without."""
     return max(1, min(MOST_DECODING_THREADS, (os.cpu_count() or 2) // 2))
 
 
