@@ -178,7 +178,7 @@ def test_every_picture_asked_for_arrives_once_on_the_gui_thread(
 def test_one_decoding_thread_per_two_cores_at_most_two(
     qtbot: QtBot, photos: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cores: int, decoding: int
 ) -> None:
-    """On a 2-core laptop a second decoding thread slowed the GUI thread's paints while scrolling, for 4 % more
+    """On a 2-core laptop a second decoding thread made the GUI thread's stalls while scrolling longer, for 4 % more
     pictures; more cores leave room for a second one."""
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     loader = ThumbnailLoader(tmp_path / "thumbnails")
