@@ -1,3 +1,3 @@
-from fashion_desktop.app.cli import main
+from fashion_desktop.app.cli import launch
 
-raise SystemExit(main())
+raise SystemExit(launch())

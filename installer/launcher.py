@@ -1,5 +1,5 @@
 """Entry point of the frozen (PyInstaller) app."""
 
-from fashion_desktop.app.cli import main
+from fashion_desktop.app.cli import launch
 
-raise SystemExit(main())
+raise SystemExit(launch())

@@ -125,6 +125,34 @@ def prepare_process() -> None:
     os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
 
 
+def restart_with_huge_pages() -> None:
+    """Replace this process (same PID, arguments, streams) with one whose allocator uses transparent huge pages
+    (memory.huge_pages_environment says why), when that changes anything; carry on as is when it cannot.
+    Only for a process's entry point: it starts the program over."""
+    from fashion_desktop.memory import huge_pages_environment
+
+    environment = huge_pages_environment(os.environ)
+    if environment is None:
+        return
+    if getattr(sys, "frozen", False):  # PyInstaller's bootloader: start it as a new instance, not as its child
+        arguments = [sys.executable, *sys.argv[1:]]
+        environment["PYINSTALLER_RESET_ENVIRONMENT"] = "1"
+    else:
+        arguments = list(sys.orig_argv)  # the interpreter's own options (-m, -X, -c) included
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execve(sys.executable, arguments, environment)
+    except OSError as exc:
+        log.warning("could not restart with huge pages (%s); going on without", exc)
+
+
+def launch() -> int:
+    """The installed command and `python -m fashion_desktop`: `main` in a process set up for a long run."""
+    restart_with_huge_pages()
+    return main()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from fashion_desktop.app.environment import app_paths
 
