@@ -6,7 +6,7 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from fashion_desktop.paths import AppPaths
@@ -42,5 +42,5 @@ def bench_paths(models: Path) -> AppPaths:
     return AppPaths(Path(tempfile.mkdtemp(prefix="fd-bench-data-")), (models,), sample_catalog_dir())
 
 
-def closing_line(figures: dict[str, object]) -> None:
+def closing_line(figures: Mapping[str, object]) -> None:
     print(json.dumps(figures, sort_keys=True))
