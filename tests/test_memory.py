@@ -165,17 +165,23 @@ RESTART_AND_ALLOCATE = textwrap.dedent(
     block = b"x" * (64 << 20)  # a model's weights: a large block, written
     with open("/proc/self/smaps_rollup") as rollup:
         huge_kib = next(int(line.split()[1]) for line in rollup if line.startswith("AnonHugePages"))
-    print("running", os.getpid(), sys.argv[1:], os.environ.get("GLIBC_TUNABLES"), huge_kib)
+    print("running", os.getpid(), sys.argv[1:], flush=True)
+    print("children-get", os.environ.get("GLIBC_TUNABLES"), sorted(name for name in os.environ if "RESTART" in name))
+    print("huge-kib", huge_kib)
     """
 )
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="Linux reports huge pages per process")
-def test_the_restart_happens_once_in_the_same_process_and_brings_huge_pages() -> None:
-    """On this machine's kernel and C library, for real: restarted once, same PID and arguments, and the large
-    blocks it allocates then are backed by huge pages. Where they would change nothing, it does not restart."""
+@pytest.mark.parametrize("tunables", [None, "glibc.malloc.arena_max=2"])
+def test_the_restart_happens_once_in_the_same_process_and_brings_huge_pages(tunables: str | None) -> None:
+    """On this machine's kernel and C library, for real: restarted once, same PID and arguments, the large blocks
+    it allocates then are backed by huge pages, and the programs it starts get the environment it was started
+    with. Where huge pages would change nothing, it does not restart."""
     environment = {name: value for name, value in os.environ.items() if name != "GLIBC_TUNABLES"}
+    if tunables is not None:
+        environment["GLIBC_TUNABLES"] = tunables
     run = subprocess.run(
         [sys.executable, "-c", RESTART_AND_ALLOCATE, "an argument"],
         capture_output=True,
@@ -184,18 +190,14 @@ def test_the_restart_happens_once_in_the_same_process_and_brings_huge_pages() ->
         cwd=REPO,
         env=environment,
     )
-    lines = [line.split(" ", 1) for line in run.stdout.splitlines()]
-    started = [rest for what, rest in lines if what == "started"]
-    running = [rest.rsplit(" ", 2) for what, rest in lines if what == "running"]
-    assert len(running) == 1
-    arguments_and_pid, tunables, huge_kib = running[0]
+    lines = dict(line.split(" ", 1) for line in run.stdout.splitlines() if not line.startswith("started"))
+    started = [line.split(" ", 1)[1] for line in run.stdout.splitlines() if line.startswith("started")]
+    assert lines["children-get"] == f"{tunables} []"  # as before the restart, and no trace of it
     if huge_pages_environment(environment) is not None:
-        assert started == [arguments_and_pid, arguments_and_pid]  # the same process, with the same arguments
-        assert tunables == "glibc.malloc.hugetlb=1"
-        assert int(huge_kib) >= 32 << 10  # most of the 64 MiB block
+        assert started == [lines["running"], lines["running"]]  # the same process, with the same arguments
+        assert int(lines["huge-kib"]) >= 32 << 10  # most of the 64 MiB block
     else:
-        assert started == [arguments_and_pid]
-        assert tunables == "None"
+        assert started == [lines["running"]]
 
 
 @pytest.mark.slow
