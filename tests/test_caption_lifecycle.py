@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from pytestqt.qtbot import QtBot
 
 from fashion_desktop import logs
+from fashion_desktop.catalog.store import CatalogStore
 from fashion_desktop.models import captioner as captioner_module
 from fashion_desktop.models.captioner import Captioner, CaptioningStopped
 from fashion_desktop.paths import AppPaths
@@ -121,10 +122,20 @@ def catalog_ids(tmp_path: Path, open_catalog: OpenCatalog, app_paths: AppPaths) 
 
 
 def test_background_run_captions_everything_and_says_how_far_it_is(
-    qtbot: QtBot, app_paths: AppPaths, catalog_ids: tuple[Path, list[int]]
+    qtbot: QtBot, app_paths: AppPaths, catalog_ids: tuple[Path, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Also: BLIP stays loaded through the run, however long, and is released its idle time after the end."""
+    """Also: BLIP stays loaded through the run, however long, and is released its idle time after the end. The
+    worker reads what is left a batch at a time, never as a list of the whole catalog (it starts again after every
+    scroll; for a big catalog that list is Python work holding the GIL while the window paints)."""
     folder, ids = catalog_ids
+    listed = CatalogStore.uncaptioned_ids
+    limits: list[int | None] = []
+
+    def listing(store: CatalogStore, model: str, after: int = 0, limit: int | None = None) -> list[int]:
+        limits.append(limit)
+        return listed(store, model, after, limit)
+
+    monkeypatch.setattr(CatalogStore, "uncaptioned_ids", listing)
     session = CaptionSession(app_paths, folder, idle_seconds=0.05)
     try:
         session.requests.catalog.emit(5)
@@ -138,6 +149,7 @@ def test_background_run_captions_everything_and_says_how_far_it_is(
             session.requests.catalog.emit(6)
         assert again.args[0] == CaptionCoverage(6, len(ids), len(ids)), "nothing left: nothing captioned again"
         assert len(session.ids()) == len(ids)
+        assert limits and None not in limits
     finally:
         session.stop()
 

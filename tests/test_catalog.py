@@ -365,6 +365,50 @@ def test_caption_everything_job_is_cancellable(tmp_path: Path, open_catalog: Ope
     assert catalog.caption_all(captioner, batch_size=4) == 4 and catalog.store.uncaptioned_ids(model) == []
 
 
+def test_uncaptioned_items_are_listed_after_an_id_a_batch_at_a_time_and_counted(
+    tmp_path: Path, open_catalog: OpenCatalog
+) -> None:
+    """By model: a caption by another model does not count."""
+    root = make_catalog(tmp_path / "catalog", count=5)
+    catalog = open_catalog(root)
+    catalog.index()
+    items = sorted(catalog.store.items_by_path().values(), key=lambda item: item.id)
+    ids = [item.id for item in items]
+    catalog.store.store_captions("a", [(items[1].content_hash or "", "by a")])
+    catalog.store.store_captions("b", [(items[2].content_hash or "", "by b")])
+    assert catalog.store.uncaptioned_ids("a") == [ids[0], ids[2], ids[3], ids[4]]
+    assert catalog.store.uncaptioned_ids("a", after=ids[0], limit=2) == [ids[2], ids[3]]
+    assert catalog.store.uncaptioned_ids("b", after=ids[3]) == [ids[4]]
+    assert catalog.store.uncaptioned_ids("b", after=ids[4], limit=2) == []
+    assert catalog.store.uncaptioned_count("a") == catalog.store.uncaptioned_count("b") == 4
+    assert catalog.store.uncaptioned_count("c") == 5
+
+
+def test_caption_everything_reads_the_store_a_batch_at_a_time(
+    tmp_path: Path, open_catalog: OpenCatalog, tiny_models: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never the whole list of a catalog's items (Python work holding the GIL, for a million items); progress is
+    against the count at the start."""
+    root = make_catalog(tmp_path / "catalog", count=7)
+    catalog = open_catalog(root)
+    catalog.index()
+    ids = sorted(item.id for item in catalog.store.items_by_path().values())
+    captioner = Captioner(tiny_models / "blip", variant="fp32")
+    listed = catalog.store.uncaptioned_ids
+    asked: list[tuple[int, int | None]] = []
+
+    def listing(model: str, after: int = 0, limit: int | None = None) -> list[int]:
+        asked.append((after, limit))
+        return listed(model, after, limit)
+
+    monkeypatch.setattr(catalog.store, "uncaptioned_ids", listing)
+    progress: list[tuple[int, int]] = []
+    assert catalog.caption_all(captioner, on_progress=lambda *step: progress.append(step), batch_size=3) == 7
+    assert asked == [(0, 3), (ids[2], 3), (ids[5], 3), (ids[6], 3)]
+    assert progress == [(3, 7), (6, 7), (7, 7)]
+    assert listed(catalog.caption_model or "") == []
+
+
 def test_caption_everything_drops_a_batch_whose_stop_is_stopped(
     tmp_path: Path, open_catalog: OpenCatalog, tiny_models: Path
 ) -> None:

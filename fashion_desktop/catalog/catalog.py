@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -329,11 +329,16 @@ class Catalog:
             found |= {item.id: text for item, text in written}
         return found
 
-    def uncaptioned(self, captioner: Captioner) -> list[int]:
-        """Indexed items with no caption by this captioner yet, oldest first: where captioning everything resumes
-        (the captions already written are kept in the store across launches)."""
+    def uncaptioned(self, captioner: Captioner, after: int = 0, limit: int | None = None) -> list[int]:
+        """Indexed items with no caption by this captioner yet, oldest first (after item id `after`, at most
+        `limit`): where captioning everything resumes (the captions already written are kept in the store across
+        launches)."""
         self.use_captioner(captioner)
-        return self.store.uncaptioned_ids(self.caption_model or "")
+        return self.store.uncaptioned_ids(self.caption_model or "", after, limit)
+
+    def uncaptioned_count(self, captioner: Captioner) -> int:
+        self.use_captioner(captioner)
+        return self.store.uncaptioned_count(self.caption_model or "")
 
     def caption_all(
         self,
@@ -345,18 +350,24 @@ class Catalog:
         on_captions: Callable[[dict[int, str]], None] | None = None,
         stop_for: Callable[[Sequence[int]], CaptionStop] | None = None,
     ) -> int:
-        """The low-priority "caption everything" job over `todo` (default: `uncaptioned`): batches, pausable and
-        cancellable between batches; `on_captions` gets each batch's new captions by item id. `stop_for(batch's
-        item ids)` gives the stop of a batch, for a caller that stops one halfway: what it had done is dropped and
-        it is not counted."""
+        """The low-priority "caption everything" job over `todo` (default: every item not captioned yet, listed a
+        batch at a time from the store): batches, pausable and cancellable between batches; `on_captions` gets each
+        batch's new captions by item id; `on_progress(done, total)`. `stop_for(batch's item ids)` gives the stop of
+        a batch, for a caller that stops one halfway: what it had done is dropped and it is not counted."""
         control = control or IndexControl()
-        todo = self.uncaptioned(captioner) if todo is None else todo
+        batches: Iterator[Sequence[int]]
+        if todo is None:
+            total, batches = self.uncaptioned_count(captioner), self._uncaptioned_batches(captioner, batch_size)
+        else:
+            total, batches = len(todo), (todo[start : start + batch_size] for start in range(0, len(todo), batch_size))
         done = 0
-        for start in range(0, len(todo), batch_size):
+        while True:
             control.wait_while_paused()
             if control.cancelled:
                 break
-            batch = todo[start : start + batch_size]
+            batch = next(batches, None)
+            if not batch:
+                break
             try:
                 captions = self.captions_for(batch, captioner, stop_for(batch) if stop_for else None)
             except CaptioningStopped:
@@ -368,8 +379,16 @@ class Catalog:
             if on_captions is not None and captions:
                 on_captions(captions)
             if on_progress is not None:
-                on_progress(done, len(todo))
+                on_progress(done, total)
         return done
+
+    def _uncaptioned_batches(self, captioner: Captioner, batch_size: int) -> Iterator[list[int]]:
+        """The items not captioned yet, oldest first, one batch per query, each after the last one handed out (an
+        item whose captioning failed is not tried again in the same run)."""
+        after = 0
+        while batch := self.uncaptioned(captioner, after, batch_size):
+            yield batch
+            after = batch[-1]
 
     def facets(self) -> dict[str, list[str]]:
         """Distinct metadata values per filterable field, for the window's filter menus."""

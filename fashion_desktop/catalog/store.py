@@ -833,13 +833,20 @@ class CatalogStore:
     def captions_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM captions").fetchone()[0])
 
-    def uncaptioned_ids(self, model: str) -> list[int]:
-        """Indexed items with no caption by `model` yet, oldest first."""
-        query = (
-            "SELECT id FROM items WHERE status='ok' AND content_hash NOT IN "
-            "(SELECT content_hash FROM captions WHERE model=?) ORDER BY id"
-        )
-        return [int(row[0]) for row in self.db.execute(query, (model,))]
+    _UNCAPTIONED = (
+        "FROM items WHERE status='ok' AND NOT EXISTS "
+        "(SELECT 1 FROM captions WHERE captions.content_hash = items.content_hash AND captions.model = ?)"
+    )
+
+    def uncaptioned_ids(self, model: str, after: int = 0, limit: int | None = None) -> list[int]:
+        """Indexed items with no caption by `model` yet, oldest first: those after item id `after`, at most
+        `limit` of them (a batch at a time: listing all of a big catalog's ids is Python work holding the GIL)."""
+        query = f"SELECT id {self._UNCAPTIONED} AND id > ? ORDER BY id LIMIT ?"
+        return [int(row[0]) for row in self.db.execute(query, (model, after, -1 if limit is None else limit))]
+
+    def uncaptioned_count(self, model: str) -> int:
+        """How many indexed items have no caption by `model` yet (counted by SQLite, which releases the GIL)."""
+        return int(self.db.execute(f"SELECT COUNT(*) {self._UNCAPTIONED}", (model,)).fetchone()[0])
 
     def store_captions(self, model: str, captions: Iterable[tuple[str, str]]) -> None:
         pairs = list(captions)

@@ -429,8 +429,8 @@ class CaptionWorker(Worker):
         from fashion_desktop.workers.control import GateControl
 
         catalog, captioner = self._catalog, self._captioner
-        todo, total = self._coverage(request_id)
-        if not todo:
+        remaining, total = self._coverage(request_id)
+        if not remaining:
             return
         self._idle.stop()
         try:
@@ -440,10 +440,9 @@ class CaptionWorker(Worker):
                 captioner,
                 GateControl(self.gate, request_id),
                 on_progress=lambda done, _: self.covered.emit(
-                    CaptionCoverage(request_id, total - len(todo) + done, total)
+                    CaptionCoverage(request_id, total - remaining + done, total)
                 ),
                 batch_size=CAPTION_BATCH,
-                todo=todo,
                 on_captions=lambda captions: self._emit_captions(request_id, captions),
                 stop_for=partial(self._stop_for, request_id),
             )
@@ -454,13 +453,15 @@ class CaptionWorker(Worker):
             self._batch_over()
             self._idle_from_now()
 
-    def _coverage(self, request_id: int) -> tuple[list[int], int]:
-        """The items still to caption and the number of indexed items; emitted as covered()."""
+    def _coverage(self, request_id: int) -> tuple[int, int]:
+        """How many items are still to caption, and how many are indexed; emitted as covered(). Counted, not
+        listed: this runs each time the background run resumes (after every scroll), and listing a big catalog's
+        ids is Python work that holds the GIL while the window paints."""
         assert self._catalog is not None and self._captioner is not None
-        todo = self._catalog.uncaptioned(self._captioner)
+        remaining = self._catalog.uncaptioned_count(self._captioner)
         total = self._catalog.store.counts().get("ok", 0)
-        self.covered.emit(CaptionCoverage(request_id, total - len(todo), total))
-        return todo, total
+        self.covered.emit(CaptionCoverage(request_id, total - remaining, total))
+        return remaining, total
 
     def _emit_captions(self, request_id: int, captions: dict[int, str]) -> None:
         for item_id, text in captions.items():
