@@ -1,5 +1,5 @@
-"""Memory habits tuned for a long-running window: the C allocator's (memory kept after use) and Python's garbage
-collector's (stalls).
+"""Memory habits tuned for a long-running window: the C allocator's (memory kept after use; the page size, which
+sets what freeing a model costs) and Python's garbage collector's (stalls).
 
 glibc gives every thread that allocates its own heap arena (up to 8 per core) and keeps what is freed in each for
 reuse, and it raises its threshold for serving large blocks from the heap each time one is freed; both keep memory
