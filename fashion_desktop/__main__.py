@@ -1,3 +1,3 @@
-from fashion_desktop.app.cli import launch
+from fashion_desktop.app.entry import launch
 
 raise SystemExit(launch())

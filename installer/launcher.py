@@ -1,5 +1,5 @@
 """Entry point of the frozen (PyInstaller) app."""
 
-from fashion_desktop.app.cli import launch
+from fashion_desktop.app.entry import launch
 
 raise SystemExit(launch())

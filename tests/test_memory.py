@@ -160,7 +160,7 @@ RESTART_AND_ALLOCATE = textwrap.dedent(
     """
     import os, sys
     print("started", os.getpid(), sys.argv[1:], flush=True)
-    from fashion_desktop.app.cli import restart_with_huge_pages
+    from fashion_desktop.app.entry import restart_with_huge_pages
     restart_with_huge_pages()
     block = b"x" * (64 << 20)  # a model's weights: a large block, written
     with open("/proc/self/smaps_rollup") as rollup:
