@@ -31,8 +31,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from common import closing_line  # noqa: E402
 
 STARTUP = """
-from fashion_desktop.app.entry import restart_with_huge_pages
-restart_with_huge_pages()  # as the app's entry point does
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from fashion_desktop.app.environment import app_paths
@@ -164,9 +162,7 @@ def main() -> None:
     parser.add_argument("--build-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     from fashion_desktop.app.cli import prepare_process
-    from fashion_desktop.app.entry import restart_with_huge_pages
 
-    restart_with_huge_pages()  # as the app's entry point does
     prepare_process()  # as the app's entry point does, before any thread allocates or paints
     if args.build_only:
         build_big_catalog(args.build_only, args.items)

@@ -4,10 +4,12 @@
 
 The caption worker loads BLIP on the first caption and releases it after some idle minutes, while the stylist may
 be scrolling. Freeing a session holds the GIL until its memory is back with the system, so the GUI thread stalls.
-Each round runs two fresh processes in turn, one whose allocator uses 4 KiB pages (glibc's default) and one using
-transparent huge pages (what the app's entry point restarts into, fashion_desktop.memory.huge_pages_environment).
-In each, a thread at the workers' lowered priority loads BLIP, captions one photo and releases it, while
-bench/stalls.py's 1 ms ticker records its longest wait (and how much of it was the GIL) in each phase.
+Each round runs two fresh processes in turn, one whose allocator uses 4 KiB pages (glibc's default, as the app
+runs) and one using transparent huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1; Linux, glibc 2.35 or newer, the
+kernel's THP setting "madvise" or "always"). In each, a thread at the workers' lowered priority loads BLIP,
+captions one photo and releases it, while bench/stalls.py's 1 ms ticker records its longest wait (and how much of
+it was the GIL) in each phase. Huge pages halve the release's stall here, but in the window they lengthened the
+stalls while BLIP captions (bench/app.py), so the app does not use them; this keeps the comparison at hand.
 Not a test: run by hand; the last line is one JSON object of the figures (medians, and the ratio small ÷ huge).
 """
 

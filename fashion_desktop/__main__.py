@@ -1,3 +1,3 @@
-from fashion_desktop.app.entry import launch
+from fashion_desktop.app.cli import main
 
-raise SystemExit(launch())
+raise SystemExit(main())

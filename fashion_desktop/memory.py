@@ -1,5 +1,5 @@
-"""Memory habits tuned for a long-running window: the C allocator's (memory kept after use; the page size, which
-sets what freeing a model costs) and Python's garbage collector's (stalls).
+"""Memory habits tuned for a long-running window: the C allocator's (memory kept after use) and Python's garbage
+collector's (stalls).
 
 glibc gives every thread that allocates its own heap arena (up to 8 per core) and keeps what is freed in each for
 reuse, and it raises its threshold for serving large blocks from the heap each time one is freed; both keep memory
@@ -13,18 +13,11 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import os
 import sys
-from collections.abc import Mapping
-from pathlib import Path
 
 # mallopt(3) parameters (malloc.h)
 _M_MMAP_THRESHOLD = -3
 _M_ARENA_MAX = -8
-
-HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"  # glibc >= 2.35: madvise(MADV_HUGEPAGE) on its large blocks
-HUGE_PAGES_SINCE = (2, 35)
-THP_SETTING = Path("/sys/kernel/mm/transparent_hugepage/enabled")  # e.g. "always [madvise] never"
 
 ARENAS = 2  # heaps shared by all threads: the GUI thread's and one for the rest (allocations are few and large)
 MAPPED_FROM_BYTES = 1 << 20  # blocks this large come straight from the system and go straight back when freed
@@ -49,34 +42,6 @@ def limit_allocator() -> None:
     if libc is not None:
         libc.mallopt(_M_ARENA_MAX, ARENAS)
         libc.mallopt(_M_MMAP_THRESHOLD, MAPPED_FROM_BYTES)
-
-
-def huge_pages_environment(
-    environment: Mapping[str, str], thp_setting: Path = THP_SETTING, glibc_version: str | None = None
-) -> dict[str, str] | None:
-    """The environment to restart the process in so that glibc backs its large blocks (a model's weights) with
-    transparent huge pages; None when this one has it already, or when it would change nothing.
-
-    Freeing a session unmaps its weights while holding the GIL, and on 4 KiB pages the kernel's work is per page:
-    BLIP's 560 MiB decoder took 42-51 ms, the GUI thread stalled meanwhile. 2 MiB pages are 512 times fewer.
-    bench/release.py (full-size BLIP loaded, captioning a photo and released on a low-priority thread; medians of
-    4 processes each): the longest stall of another thread at release 49 ms on small pages, 22 ms on huge ones;
-    while loading 28 against 15 ms; while captioning 23 against 6 ms; peak memory 1 107 against 1 108 MiB. The
-    models also run faster (probe, 3 processes each): ResNet50 26.1 against 24.2 photos/s, BLIP 4.6 against 5.5 s
-    for 4 captions. glibc reads the setting only at process start, hence a restart. The kernel offers huge pages
-    on request ("madvise", most distributions' default), everywhere ("always": nothing to ask) or never."""
-    if _glibc() is None or "glibc.malloc.hugetlb" in environment.get("GLIBC_TUNABLES", ""):
-        return None
-    version = glibc_version if glibc_version is not None else os.confstr("CS_GNU_LIBC_VERSION") or ""
-    try:
-        numbers = tuple(int(part) for part in version.split()[-1].split(".")[:2])
-        mode = thp_setting.read_text()
-    except (OSError, ValueError, IndexError):
-        return None
-    if numbers < HUGE_PAGES_SINCE or "[madvise]" not in mode:
-        return None
-    tunables = [environment["GLIBC_TUNABLES"]] if environment.get("GLIBC_TUNABLES") else []
-    return {**environment, "GLIBC_TUNABLES": ":".join([*tunables, HUGE_PAGES_TUNABLE])}
 
 
 def return_freed_memory() -> None:

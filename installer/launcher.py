@@ -1,5 +1,5 @@
 """Entry point of the frozen (PyInstaller) app."""
 
-from fashion_desktop.app.entry import launch
+from fashion_desktop.app.cli import main
 
-raise SystemExit(launch())
+raise SystemExit(main())
