@@ -17,7 +17,7 @@ from types import TracebackType
 TICK = 0.001
 
 
-def _schedstat() -> tuple[int, int]:
+def schedstat() -> tuple[int, int]:
     """(ns run on a CPU, ns waited on a run queue) of the calling thread; zeros where Linux does not say."""
     try:
         run, wait, _ = Path("/proc/thread-self/schedstat").read_text().split()
@@ -38,11 +38,11 @@ class StallMeter:
 
     def _tick(self) -> None:
         last = time.perf_counter()
-        last_run, last_wait = _schedstat()
+        last_run, last_wait = schedstat()
         while not self._stop.is_set():
             time.sleep(TICK)
             now = time.perf_counter()
-            run, wait = _schedstat()
+            run, wait = schedstat()
             gap = now - last
             blocked = gap - TICK - (run - last_run) / 1e9 - (wait - last_wait) / 1e9
             self.worst_gap_ms = max(self.worst_gap_ms, 1000 * gap)
