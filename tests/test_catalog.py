@@ -384,6 +384,75 @@ def test_uncaptioned_items_are_listed_after_an_id_a_batch_at_a_time_and_counted(
     assert catalog.store.uncaptioned_count("c") == 5
 
 
+def test_counts_are_kept_until_the_store_changes_and_follow_this_stores_own_captions(
+    tmp_path: Path, open_catalog: OpenCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The background captions ask for these counts each time they resume (seconds of SQLite at a million items):
+    asked again with nothing changed, the store does not count again; its own captions bring the count of what is
+    left down without counting everything (two items with the same content are two fewer); any other write, by
+    this connection or another, makes it count again."""
+    root = make_catalog(tmp_path / "catalog", count=5)
+    shutil.copy(root / "tops" / "look1.jpg", root / "tops" / "look1 copy.jpg")
+    catalog = open_catalog(root)
+    catalog.index()
+    store = catalog.store
+    items = {item.path: item for item in store.items_by_path().values()}
+    twins, single = items["tops/look1.jpg"].content_hash or "", items["tops/look3.PNG"].content_hash or ""
+    assert twins == items["tops/look1 copy.jpg"].content_hash
+    other = sqlite3.connect(store.folder / DB_FILE)  # what another thread (indexing) or process writes with
+    other.isolation_level = None
+
+    def truth(model: str) -> int:
+        query = (
+            "SELECT COUNT(*) FROM items WHERE status='ok' AND NOT EXISTS (SELECT 1 FROM captions "
+            "WHERE captions.content_hash = items.content_hash AND captions.model = ?)"
+        )
+        return int(other.execute(query, (model,)).fetchone()[0])
+
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+
+    def full_counts() -> int:
+        """Statements since the last call that counted every item."""
+        counted = [s for s in statements if "COUNT(*)" in s and " IN (" not in s]
+        statements.clear()
+        return len(counted)
+
+    assert store.uncaptioned_count("a") == truth("a") == 6 and store.counts() == {"ok": 6}
+    assert store.uncaptioned_count("b") == 6 and full_counts() == 3
+    assert store.uncaptioned_count("a") == 6 and store.counts() == {"ok": 6} and full_counts() == 0
+
+    store.store_captions("a", [(twins, "a top"), (twins, "a top, again")])
+    assert store.uncaptioned_count("a") == truth("a") == 4 and store.uncaptioned_count("b") == truth("b") == 6
+    store.store_captions("a", [(twins, "a top, rewritten"), (single, "another top")])
+    assert store.uncaptioned_count("a") == truth("a") == 3 and store.counts() == {"ok": 6}
+    assert full_counts() == 0
+
+    other.execute(
+        "INSERT OR IGNORE INTO captions(content_hash, model, caption) SELECT content_hash, 'a', '' FROM items"
+    )
+    assert store.uncaptioned_count("a") == truth("a") == 0 and full_counts() == 1
+    other.execute("UPDATE items SET status='pending' WHERE content_hash=?", (single,))
+    other.execute("DELETE FROM captions WHERE content_hash=?", (twins,))
+    assert store.uncaptioned_count("a") == truth("a") == 2 and store.counts() == {"ok": 5, "pending": 1}
+    with store.transaction():
+        store.db.execute("UPDATE items SET status='ok'")
+    assert store.uncaptioned_count("a") == truth("a") == 2 and store.counts() == {"ok": 6}
+    assert store.uncaptioned_count("b") == truth("b") == 6
+
+    refresh_text = store.refresh_text
+
+    def another_commit_first(item_ids: Sequence[int], caption_model: str) -> None:
+        """Another connection commits between this store's captions and its text index."""
+        other.execute("UPDATE items SET status='error' WHERE content_hash=?", (twins,))
+        refresh_text(item_ids, caption_model)
+
+    monkeypatch.setattr(store, "refresh_text", another_commit_first)
+    store.store_captions("b", [(single, "a top")])
+    assert store.uncaptioned_count("b") == truth("b") == 3 and store.counts() == {"ok": 4, "error": 2}
+    other.close()
+
+
 def test_caption_everything_reads_the_store_a_batch_at_a_time(
     tmp_path: Path, open_catalog: OpenCatalog, tiny_models: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
