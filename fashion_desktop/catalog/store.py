@@ -458,13 +458,16 @@ class CatalogStore:
         query = "SELECT * FROM items WHERE id IN ({})"
         return {row["id"]: _item(row) for row in self._rows_where_in(query, map(int, ids))}
 
-    def _rows_where_in(self, template: str, values: Iterable[object]) -> Iterator[sqlite3.Row]:
-        """Rows of `template` (one `{}` for the `IN` list) for all of `values`, in chunks SQLite accepts. Values must
-        be plain Python ints or strings: sqlite3 binds a numpy integer as a blob, which matches nothing."""
+    def _rows_where_in(
+        self, template: str, values: Iterable[object], then: Sequence[object] = ()
+    ) -> Iterator[sqlite3.Row]:
+        """Rows of `template` (one `{}` for the `IN` list, then the parameters `then`) for all of `values`, in chunks
+        SQLite accepts. Values must be plain Python ints or strings: sqlite3 binds a numpy integer as a blob, which
+        matches nothing."""
         values = list(values)
         for start in range(0, len(values), SQL_CHUNK):
             chunk = values[start : start + SQL_CHUNK]
-            yield from self.db.execute(template.format(",".join("?" * len(chunk))), chunk)
+            yield from self.db.execute(template.format(",".join("?" * len(chunk))), [*chunk, *then])
 
     def ids_with_hashes(self, hashes: Iterable[str]) -> list[int]:
         """Items whose content is one of these (a query image that is itself a catalog item)."""
@@ -849,10 +852,10 @@ class CatalogStore:
     def captions_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM captions").fetchone()[0])
 
-    _UNCAPTIONED = (
-        "FROM items WHERE status='ok' AND NOT EXISTS "
-        "(SELECT 1 FROM captions WHERE captions.content_hash = items.content_hash AND captions.model = ?)"
+    _NO_CAPTION = (
+        "NOT EXISTS (SELECT 1 FROM captions WHERE captions.content_hash = items.content_hash AND captions.model = ?)"
     )
+    _UNCAPTIONED = f"FROM items WHERE status='ok' AND {_NO_CAPTION}"
 
     def uncaptioned_ids(self, model: str, after: int = 0, limit: int | None = None) -> list[int]:
         """Indexed items with no caption by `model` yet, oldest first: those after item id `after`, at most
@@ -889,15 +892,8 @@ class CatalogStore:
     def _uncaptioned_among(self, model: str, hashes: Iterable[str]) -> int:
         """Indexed items with one of these contents and no caption by `model` yet. Looked up by content (`+status`
         keeps SQLite from walking every indexed item instead: 180 ms a batch at a million items, against 0.3 ms)."""
-        query = (
-            "SELECT COUNT(*) FROM items WHERE content_hash IN ({}) AND +status='ok' AND NOT EXISTS "
-            "(SELECT 1 FROM captions WHERE captions.content_hash = items.content_hash AND captions.model = ?)"
-        )
-        hashes = list(hashes)
-        return sum(
-            int(self.db.execute(query.format(",".join("?" * len(chunk))), [*chunk, model]).fetchone()[0])
-            for chunk in (hashes[start : start + SQL_CHUNK] for start in range(0, len(hashes), SQL_CHUNK))
-        )
+        query = f"SELECT COUNT(*) FROM items WHERE content_hash IN ({{}}) AND +status='ok' AND {self._NO_CAPTION}"
+        return sum(int(row[0]) for row in self._rows_where_in(query, hashes, (model,)))
 
     def refresh_text(self, item_ids: Sequence[int], caption_model: str) -> None:
         """Re-index the product name, caption, other metadata and path of these items for full-text search."""
