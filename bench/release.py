@@ -41,8 +41,8 @@ def child(models: Path, memo: Path) -> None:
 
     from fashion_desktop.app.cli import prepare_process
     from fashion_desktop.models.captioner import Captioner
+    from fashion_desktop.priority import lower_this_thread_priority
     from fashion_desktop.sample import sample_catalog_dir
-    from fashion_desktop.workers.base import lower_this_thread_priority
 
     prepare_process()
     photo = sorted(sample_catalog_dir().rglob("*.jpg"))[0]

@@ -29,6 +29,7 @@ from fashion_desktop.models.manifest import (
 )
 from fashion_desktop.models.preprocess import PreprocessConfig, preprocess
 from fashion_desktop.models.session import create_session
+from fashion_desktop.priority import lower_this_thread_priority
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -132,7 +133,7 @@ class OnnxModel:
         if len(files) == 1:
             verify_files(self.model_dir, self.manifest, files, self._memo)
             return
-        with ThreadPoolExecutor(len(files), thread_name_prefix="model-check") as pool:
+        with ThreadPoolExecutor(len(files), "model-check", lower_this_thread_priority) as pool:
             checks = [pool.submit(verify_files, self.model_dir, self.manifest, [file], self._memo) for file in files]
             for check in checks:
                 check.result()

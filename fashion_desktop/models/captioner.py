@@ -21,7 +21,9 @@ from fashion_desktop.imaging import ImageDecodeError, ImageSource
 from fashion_desktop.models.base import PREPROCESS_FILE, OnnxModel
 from fashion_desktop.models.decoding import DecodeSettings, beam_search, greedy
 from fashion_desktop.models.manifest import BLIP_DIR, MANIFEST_NAME, REMEDY, ModelFilesError, read_model_json
+from fashion_desktop.models.session import run_session
 from fashion_desktop.models.shapes import JsonObject
+from fashion_desktop.priority import lower_this_thread_priority
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -203,9 +205,9 @@ class Captioner(OnnxModel):
         layout = self.layout
         cross = _encode(sessions["vision_encoder"], pixel_values)
         empty = np.zeros((len(pixel_values), layout.num_heads, 0, layout.head_dim), dtype=np.float32)
-        feeds = [np.asarray(input_ids, dtype=np.int64), *[empty] * (2 * layout.num_layers), *cross]
+        feeds: list[np.ndarray] = [np.asarray(input_ids, dtype=np.int64), *[empty] * (2 * layout.num_layers), *cross]
         names = decoder_input_names(layout.num_layers)
-        (logits,) = sessions["text_decoder"].run(["logits"], dict(zip(names, feeds, strict=True)))
+        (logits,) = run_session(sessions["text_decoder"], ["logits"], dict(zip(names, feeds, strict=True)))
         return np.asarray(logits, dtype=np.float32)
 
     def generate_ids(
@@ -284,7 +286,7 @@ class Captioner(OnnxModel):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.prompt_ids(prompt, settings.max_new_tokens)
-        with ThreadPoolExecutor(2, thread_name_prefix="caption-decode") as pool:
+        with ThreadPoolExecutor(2, "caption-decode", lower_this_thread_priority) as pool:
             sources = iter(images)
             ahead: deque[Future[np.ndarray]] = deque()
 
@@ -320,11 +322,11 @@ def _run(
 ) -> list[np.ndarray]:
     """All outputs of one model run; CaptioningStopped when `stop` was stopped before or during it."""
     if stop is None:
-        return list(session.run(None, feeds))
+        return run_session(session, None, feeds)
     if stop.stopped:
         raise CaptioningStopped
     try:
-        return list(session.run(None, feeds, stop.run_options))
+        return run_session(session, None, feeds, stop.run_options)
     except Exception:
         if stop.stopped:  # onnxruntime's own error for a terminated run
             raise CaptioningStopped from None

@@ -11,6 +11,7 @@ import numpy as np
 from fashion_desktop.imaging import ImageSource
 from fashion_desktop.models.base import OnnxModel
 from fashion_desktop.models.manifest import MANIFEST_NAME, REMEDY, RESNET_DIR, ModelFilesError
+from fashion_desktop.models.session import run_session
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -70,7 +71,7 @@ class ImageEmbedder(OnnxModel):
         if not np.isfinite(pixel_values).all():
             raise ValueError("pixel values must be finite numbers")
         session = self.sessions()["model"]
-        (pooled,) = session.run(None, {"pixel_values": np.ascontiguousarray(pixel_values, dtype=np.float32)})
+        (pooled,) = run_session(session, None, {"pixel_values": np.ascontiguousarray(pixel_values, dtype=np.float32)})
         vectors = np.asarray(pooled, dtype=np.float32).reshape(len(pixel_values), -1)
         if not np.isfinite(vectors).all():
             raise ModelFilesError(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from fashion_desktop.models.manifest import REMEDY, ModelFilesError
+from fashion_desktop.priority import at_lowered_priority
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -41,7 +45,10 @@ def create_session(path: Path, threads: int | None = None) -> onnxruntime.Infere
     graph was ever run with (BLIP's every cache length and batch size; ResNet's largest batch), while without it
     each run's buffers go back to the system when it ends (see fashion_desktop.memory). Measured with
     bench/app.py on 300 photos: the window's peak 1 599 -> 1 524 MiB, and 118 MiB less held after indexing;
-    full-size ResNet50 in batches of 8 indexes 6 % fewer images a second (20.2 vs 21.6), BLIP captions as fast."""
+    full-size ResNet50 in batches of 8 indexes 6 % fewer images a second (20.2 vs 21.6), BLIP captions as fast.
+
+    Created at lowered priority, so the threads onnxruntime starts for it yield the CPU whichever thread asks for
+    it (see fashion_desktop.priority); run it with `run_session`."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -53,6 +60,20 @@ def create_session(path: Path, threads: int | None = None) -> onnxruntime.Infere
     # an exception that the app turns into a message (shape-inference chatter is not actionable for a stylist).
     options.log_severity_level = 4
     try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        return at_lowered_priority(
+            lambda: ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"]),
+            "onnx-load",
+        )
     except Exception as exc:  # onnxruntime raises its own exception types for unreadable graphs
         raise ModelFilesError(f"Model file could not be loaded: {path} ({exc}). {REMEDY}") from None
+
+
+def run_session(
+    session: onnxruntime.InferenceSession,
+    outputs: list[str] | None,
+    feeds: Mapping[str, np.ndarray],
+    run_options: onnxruntime.RunOptions | None = None,
+) -> list[np.ndarray]:
+    """`session.run` at lowered priority: the model's work (the calling thread takes a share of it) yields the CPU
+    to the GUI thread, also when the caller runs its Python at normal priority (see fashion_desktop.priority)."""
+    return at_lowered_priority(lambda: list(session.run(outputs, dict(feeds), run_options)), "onnx-run")

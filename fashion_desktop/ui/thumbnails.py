@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QImageReader
 
-from fashion_desktop.workers.base import lower_this_thread_priority
+from fashion_desktop.priority import lower_this_thread_priority
 
 log = logging.getLogger("fashion_desktop.ui")
 

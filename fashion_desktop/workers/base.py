@@ -11,26 +11,14 @@ job's).
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 from typing import Generic, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from fashion_desktop.priority import lower_this_thread_priority
+
 log = logging.getLogger("fashion_desktop.workers")
-
-NICE = 10  # worker threads yield the CPU to the GUI thread (and the ONNX threads they start inherit it)
-
-
-def lower_this_thread_priority(nice: int = NICE) -> None:
-    """Let the calling thread yield the CPU to the GUI thread (Linux: nice is per thread, and threads started from
-    this one inherit it); elsewhere nothing is done."""
-    if sys.platform.startswith("linux"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-        except OSError as exc:
-            log.debug("thread priority unchanged: %s", exc)
 
 
 class RequestGate:

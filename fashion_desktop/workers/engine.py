@@ -291,6 +291,12 @@ class CaptionWorker(Worker):
         self._wanted: tuple[str | None, frozenset[int]] = (None, frozenset())
         self._running: tuple[int, frozenset[int], CaptionStop] | None = None  # request, items, stop of the batch
 
+    @Slot()
+    def lower_priority(self) -> None:
+        """Not lowered: between its many short model runs (BLIP's decoding steps) this worker runs Python, holding
+        the GIL, and lowered on a busy machine it kept the GUI thread waiting for the GIL. Its model runs and its
+        decoding threads are lowered instead (fashion_desktop.priority)."""
+
     # Thread-safe, like cancel: connect with Qt.DirectConnection (the worker is busy with the batch it concerns).
     def want(self, folder: str, item_ids: Sequence[int]) -> None:
         """The items of `folder` whose captions the window is waiting for now: its shown tiles, a search's results."""
