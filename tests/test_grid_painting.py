@@ -10,9 +10,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image, ImageOps
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
@@ -22,8 +25,8 @@ from fashion_desktop.catalog.query import SearchResult
 from fashion_desktop.ui.result_delegate import PADDING, TEXTS_PER_FRAME
 from fashion_desktop.ui.results_model import ResultsModel
 from fashion_desktop.ui.results_view import ResultsView
-from fashion_desktop.ui.thumbnails import ThumbnailLoader
-from tests.images import gradient
+from fashion_desktop.ui.thumbnails import PAINTED_AS_IS, ThumbnailLoader
+from tests.images import gradient, write_awkward_images
 from tests.window_support import dark_palette
 
 TILES = 40
@@ -172,6 +175,56 @@ def test_every_picture_asked_for_arrives_once_on_the_gui_thread(
     assert all(on_gui for _, _, on_gui in arrived)
     assert [null for key, null, _ in arrived if key == ("tile", 64, "broken")] == [True], "said unavailable"
     assert not any(null for key, null, _ in arrived if key != ("tile", 64, "broken"))
+
+
+@pytest.mark.qt_log_ignore("libpng warning")  # Qt's reader on the awkward PNGs
+def test_pictures_arrive_upright_at_the_size_asked_scaled_while_decoding_not_after(
+    qtbot: QtBot, loader: ThumbnailLoader, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tiles through the disk cache (written, then read back) and pictures decoded directly, from files and bytes:
+    each upright, at most the size asked, in a format painted as is, its colours the photo's. Scaled by the reader
+    while it decodes without the GIL: QImage.scaled holds the GIL (PySide6), so a decoding thread of lowered
+    priority calling it on a busy machine kept the GUI thread waiting (bench/app.py, scrolling with CPU hogs)."""
+    files = write_awkward_images(tmp_path / "awkward")
+    scaled_off_the_gui_thread: list[str] = []
+    scaled = QImage.scaled
+
+    def recorded_scaled(self: QImage, *args: object, **kwargs: object) -> QImage:
+        if threading.current_thread() is not threading.main_thread():
+            scaled_off_the_gui_thread.append(f"{self.width()}x{self.height()}")
+        result: QImage = scaled(self, *args, **kwargs)  # type: ignore[call-overload]
+        return result
+
+    monkeypatch.setattr(QImage, "scaled", recorded_scaled)
+    arrived: dict[tuple[str, int, str], QImage] = {}
+    loader.loaded.connect(lambda key, image: arrived.__setitem__(key, image))
+
+    def tile_arrived(name: str) -> bool:
+        return ("tile", 96, name) in arrived
+
+    asked: dict[tuple[str, int, str], int] = {}
+    for name, path in files.items():
+        for kind, side in (("tile", 96), ("again", 96), ("chip", 150)):  # "again": the tile from the disk cache
+            asked[(kind, side, name)] = side
+            if kind == "again":
+                qtbot.waitUntil(partial(tile_arrived, name), timeout=20000)
+            source: Path | bytes = path.read_bytes() if kind == "chip" and name.endswith(".jpg") else path
+            loader.request((kind, side, name), source, side, cached=kind != "chip")
+    qtbot.waitUntil(lambda: len(arrived) == len(asked), timeout=30000)
+    for (kind, side, name), image in arrived.items():
+        with Image.open(files[name]) as opened:
+            upright = ImageOps.exif_transpose(opened).convert("RGB")
+        expected = upright.copy()
+        expected.thumbnail((side, side), Image.Resampling.LANCZOS)
+        assert not image.isNull() and image.format() in PAINTED_AS_IS, (kind, name, image.format())
+        assert abs(image.width() - expected.width) <= 1 and abs(image.height() - expected.height) <= 1, (kind, name)
+        if name in ("portrait.jpg", "exif_rotated.jpg", "huge.png", "tiny.png"):
+            seen = image.convertToFormat(QImage.Format.Format_RGB888)
+            pixels = np.frombuffer(seen.constBits(), np.uint8).reshape(seen.height(), seen.bytesPerLine())
+            mean = pixels[:, : 3 * seen.width()].reshape(seen.height(), seen.width(), 3).mean(axis=(0, 1))
+            reference = np.asarray(expected, np.float32).mean(axis=(0, 1))
+            assert np.abs(mean - reference).max() < 8, (kind, name, mean, reference)
+    assert scaled_off_the_gui_thread == []
 
 
 @pytest.mark.parametrize(("cores", "decoding"), [(1, 1), (2, 1), (4, 2), (16, 2)])

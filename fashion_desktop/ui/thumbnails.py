@@ -21,6 +21,9 @@ log = logging.getLogger("fashion_desktop.ui")
 THUMBNAIL_NICE = 5  # see ThumbnailLoader._work
 MOST_DECODING_THREADS = 2  # each also runs Python, and the GUI thread's painting (Python) waits for the GIL
 HANDED_OVER_PER_TURN = 12  # a screenful of tiles at the largest size
+# The formats the raster engine draws fastest; a JPEG decodes to the first. Others are converted on the decoding
+# thread (converting holds the GIL, like scaling, but a tile's conversion takes about 10 us).
+PAINTED_AS_IS = (QImage.Format.Format_RGB32, QImage.Format.Format_ARGB32_Premultiplied)
 THUMBNAIL_PIXELS = 320  # stored size: sharp at the largest tile size, and at 160 px tiles on 2x (HiDPI) screens
 
 
@@ -46,8 +49,10 @@ def decoding_threads() -> int:
 
 
 def read_upright(source: Path | bytes, pixels: int) -> QImage:
-    """Decode at most `pixels` on the longer side (JPEGs scale while decoding), EXIF orientation applied: the
-    picture as the stylist sees it, which is what regions are drawn on."""
+    """Decode at most `pixels` on the longer side, EXIF orientation applied: the picture as the stylist sees it,
+    which is what regions are drawn on. Scaled by the reader while decoding (JPEGs partly in the decoder itself),
+    which runs without the GIL; `QImage.scaled` holds it (PySide6), and a decoding thread of lowered priority that
+    a busy machine takes off its CPU while it holds the GIL keeps the GUI thread waiting for the GIL."""
     if isinstance(source, bytes):
         buffer = QBuffer()
         buffer.setData(QByteArray(source))
@@ -60,30 +65,37 @@ def read_upright(source: Path | bytes, pixels: int) -> QImage:
     if size.isValid() and max(size.width(), size.height()) > pixels:
         reader.setScaledSize(size.scaled(QSize(pixels, pixels), Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
-    if not image.isNull() and max(image.width(), image.height()) > pixels:
+    if not image.isNull() and max(image.width(), image.height()) > pixels:  # its size was unknown before decoding
         image = image.scaled(
             pixels, pixels, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
         )
     return image
 
 
-def load_thumbnail(source: Path, cache_dir: Path) -> QImage:
+def load_thumbnail(source: Path, cache_dir: Path, pixels: int = THUMBNAIL_PIXELS) -> QImage:
+    """The picture at most `pixels` on the longer side, through the disk cache of THUMBNAIL_PIXELS thumbnails."""
     cached = cache_path(source, cache_dir)
     if cached.exists():
-        image = QImage(str(cached))
+        image = read_upright(cached, min(pixels, THUMBNAIL_PIXELS))
         if not image.isNull():
             return image
     image = read_upright(source, THUMBNAIL_PIXELS)
     if image.isNull():
         return image
+    saved = False
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         # Written aside, then renamed: another job may read this cache entry while it is being written.
         partial = cached.with_name(f"{cached.stem}.{threading.get_ident()}.part")
         if image.convertToFormat(QImage.Format.Format_RGB888).save(str(partial), "JPEG", 88):  # type: ignore[call-overload]
             os.replace(partial, cached)
+            saved = True
     except OSError:
         pass  # a cache miss next time is fine
+    if max(image.width(), image.height()) > pixels:  # a smaller tile: decoded again at its size (see read_upright)
+        smaller = read_upright(cached if saved else source, pixels)
+        if not smaller.isNull():
+            return smaller
     return image
 
 
@@ -186,11 +198,9 @@ def _kind(key: object) -> object:
 
 def _decode(source: Path | bytes, side: int, cached: bool, cache_dir: Path) -> QImage:
     if cached and isinstance(source, Path):
-        image = load_thumbnail(source, cache_dir)
+        image = load_thumbnail(source, cache_dir, side)
     else:
         image = read_upright(source, side)
-    if image.isNull():
+    if image.isNull() or image.format() in PAINTED_AS_IS:
         return image
-    if max(image.width(), image.height()) > side:
-        image = image.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
     return image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
