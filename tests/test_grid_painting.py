@@ -177,7 +177,6 @@ def test_every_picture_asked_for_arrives_once_on_the_gui_thread(
     assert not any(null for key, null, _ in arrived if key != ("tile", 64, "broken"))
 
 
-@pytest.mark.qt_log_ignore("libpng warning")  # Qt's reader on the awkward PNGs
 def test_pictures_arrive_upright_at_the_size_asked_scaled_while_decoding_not_after(
     qtbot: QtBot, loader: ThumbnailLoader, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -42,6 +42,17 @@ def live_thread_ids() -> set[int]:
     return {int(name) for name in os.listdir("/proc/self/task")}
 
 
+def nices_of(thread_ids: set[int]) -> dict[int, int]:
+    """Each thread's nice value; threads that ended meanwhile are left out."""
+    nices = {}
+    for thread_id in thread_ids:
+        try:
+            nices[thread_id] = nice_of(thread_id)
+        except ProcessLookupError:
+            pass
+    return nices
+
+
 def on_a_fresh_thread(call: Callable[[], Result]) -> Result:
     """`call()` on a new thread of the process's own priority (a lowered thread cannot be raised again, so no test
     lowers the thread pytest runs on); its result, or its exception."""
@@ -111,7 +122,7 @@ def test_models_used_from_a_thread_of_normal_priority_do_all_their_work_lowered(
         embedder = ImageEmbedder(tiny_models / "resnet50", variant="fp32")
         captions = captioner.caption(images, beams=2, max_tokens=4)
         vectors = embedder.embed(images)
-        started = {tid: nice_of(tid) for tid in live_thread_ids() - before}  # onnxruntime's, alive with the sessions
+        started = nices_of(live_thread_ids() - before)  # onnxruntime's, alive as long as the sessions
         return captions, len(vectors), started, own_nice()
 
     captions, embedded, started, caller_nice = on_a_fresh_thread(scenario)
