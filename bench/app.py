@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import gc
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from functools import partial
@@ -102,6 +104,39 @@ while True:
 """
 
 
+class Collections:
+    """Every garbage collection while a meter runs: on which thread, of which generation, from when to when. A
+    collection holds the GIL throughout, so one on a thread that loses its CPU meanwhile stalls the GUI."""
+
+    def __init__(self) -> None:
+        self.done: list[tuple[str, int, float, float]] = []  # thread, generation, start, end
+        self._started: dict[int, float] = {}
+        gc.callbacks.append(self.record)
+
+    def record(self, phase: str, info: dict[str, int]) -> None:
+        thread = threading.get_ident()
+        if phase == "start":
+            self._started[thread] = time.perf_counter()
+        elif thread in self._started:
+            start = self._started.pop(thread)
+            self.done.append((threading.current_thread().name, info["generation"], start, time.perf_counter()))
+
+    def summary(self, worst_gap: tuple[float, float]) -> str:
+        def worst(on_gui: bool) -> str:
+            times = [end - start for name, _, start, end in self.done if (name == "MainThread") == on_gui]
+            return f"{len(times)} (longest {1000 * max(times, default=0):.0f} ms)"
+
+        overlapping = [
+            f"gen {generation} on {name} {1000 * (end - start):.0f} ms"
+            for name, generation, start, end in self.done
+            if start < worst_gap[1] and end > worst_gap[0]
+        ]
+        return (
+            f"collections on the GUI thread {worst(True)}, on others {worst(False)}; during the worst gap: "
+            f"{', '.join(overlapping) or 'none'}"
+        )
+
+
 class StallMeter:
     """A 5 ms timer on the GUI thread; the gaps between its ticks are the stalls. The worst one is the target's
     figure; on a shared 2-core machine it swings between identical runs, so the 99th percentile and the number of
@@ -110,15 +145,17 @@ class StallMeter:
     The worst gap is split the way Linux accounts for the GUI thread (/proc/thread-self/schedstat, as
     bench/stalls.py does): time it ran, time it waited for a CPU (the machine is busy: a scheduling matter), and
     the rest, when it was neither (waiting for the GIL or a lock, or idle until the next tick). That says where a
-    stall came from without tracing it."""
+    stall came from without tracing it. The garbage collections meanwhile are listed too (which thread ran them,
+    and which overlapped the worst gap)."""
 
     def __init__(self) -> None:
         from PySide6.QtCore import QTimer
 
         self.gaps: list[float] = []
-        self.worst, self.worst_split = 0.0, (0.0, 0.0, 0.0)
+        self.worst, self.worst_split, self.worst_at = 0.0, (0.0, 0.0, 0.0), (0.0, 0.0)
         self.last = time.perf_counter()
         self.last_sched = schedstat()
+        self.collections = Collections()
         self.timer = QTimer(interval=5)
         self.timer.timeout.connect(self.tick)
 
@@ -127,12 +164,13 @@ class StallMeter:
         gap = now - self.last
         if gap > self.worst:
             ran, queued = (sched[0] - self.last_sched[0]) / 1e9, (sched[1] - self.last_sched[1]) / 1e9
-            self.worst, self.worst_split = gap, (ran, queued, gap - ran - queued)
+            self.worst, self.worst_split, self.worst_at = gap, (ran, queued, gap - ran - queued), (self.last, now)
         self.gaps.append(gap)
         self.last, self.last_sched = now, sched
 
     def start(self) -> None:
         self.gaps, self.worst, self.last, self.last_sched = [], 0.0, time.perf_counter(), schedstat()
+        self.collections.done.clear()
         self.timer.start()
 
     def stop(self) -> float:
@@ -148,7 +186,7 @@ class StallMeter:
         ran, queued, other = (round(1000 * part) for part in self.worst_split)
         return (
             f"p99 {p99:.0f} ms, {over} of {len(ordered)} gaps over 50 ms; the worst: {ran} ms running, "
-            f"{queued} ms waiting for a CPU, {other} ms neither"
+            f"{queued} ms waiting for a CPU, {other} ms neither; {self.collections.summary(self.worst_at)}"
         )
 
 
@@ -216,12 +254,13 @@ def main() -> None:
     from fashion_desktop.catalog.query import QueryImage
     from fashion_desktop.memory import freeze_startup_objects
     from fashion_desktop.settings import Settings
+    from fashion_desktop.ui.collector import GuiThreadCollector
     from fashion_desktop.ui.main_window import MainWindow
     from fashion_desktop.ui.results_model import CaptionRole
     from fashion_desktop.workers.engine import WorkerThreads
 
     paths = app_paths()
-    app = QApplication(sys.argv[:1])  # noqa: F841 - kept alive for the whole benchmark
+    app = QApplication(sys.argv[:1])
     memory = MemoryStages()
     window = MainWindow(Settings(results_count=24, captions=False), paths, big)
     window.resize(1280, 860)
@@ -242,8 +281,9 @@ def main() -> None:
         return bool(rows) and all(window.results.item_ids()[r] in loaded for r in rows)
 
     started = time.perf_counter()
+    GuiThreadCollector(app).start()  # as the app does: before its workers start, and start-up frozen once they are up
     window.attach_workers(WorkerThreads(paths, None))
-    freeze_startup_objects()  # as the app does once its workers are up
+    freeze_startup_objects()
     wait(lambda: bool(shown) and shown[-1] == args.items)
     figures["browse_listed_s"] = time.perf_counter() - started
     wait(tiles_shown)

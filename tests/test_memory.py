@@ -61,33 +61,45 @@ def test_freed_model_buffers_go_back_to_the_system() -> None:
 
 WINDOW_WALKED_BY_A_COLLECTION = textwrap.dedent(
     """
-    import gc, sys
+    import gc, sys, threading
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
     from fashion_desktop.app.environment import app_paths
     from fashion_desktop.app.window import run_window
 
     app = QApplication(["t"])
+    collected_on = set()
+    gc.callbacks.append(lambda phase, info: collected_on.add(threading.current_thread().name))
 
     def report():
         print(len(gc.get_objects()), gc.get_freeze_count())  # what a full collection walks, and what it skips
+        print(gc.isenabled(), ",".join(sorted(collected_on)))
         app.quit()
 
     QTimer.singleShot(2000, report)
-    sys.exit(run_window(app_paths()))
+    code = run_window(app_paths())
+    print(gc.isenabled())
+    sys.exit(code)
     """
 )
 
 
 @pytest.mark.slow
-def test_a_full_collection_in_the_running_window_skips_what_start_up_made(data_dir: Path, models_env: Path) -> None:
+def test_a_full_collection_in_the_running_window_skips_what_start_up_made_and_runs_on_the_gui_thread(
+    data_dir: Path, models_env: Path
+) -> None:
     """A real launch (offscreen, with its workers and models): start-up's ~50k long-lived objects are not walked by
-    each later full collection, which holds the GIL and so the GUI thread for as long as it walks."""
+    each later full collection, which holds the GIL and so the GUI thread for as long as it walks; and collections
+    run on the GUI thread, not on a worker of lowered priority that may lose its CPU while it holds the GIL."""
     launch = run_offscreen(WINDOW_WALKED_BY_A_COLLECTION)
     assert launch.returncode == 0, launch.stderr[-3000:]
-    walked, skipped = (int(number) for number in launch.stdout.split())
+    sizes, collector, after = launch.stdout.splitlines()
+    walked, skipped = (int(number) for number in sizes.split())
     assert skipped > 20_000  # the imports, the window and its workers
     assert walked < skipped / 4
+    # and every collection ran on the GUI thread (ui/collector.py), the automatic collector back on after the window
+    assert collector.split() == ["False", "MainThread"]
+    assert after == "True"
 
 
 def test_garbage_made_after_start_up_is_still_collected() -> None:

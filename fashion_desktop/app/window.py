@@ -36,9 +36,12 @@ def run_window(
     app.setOrganizationName("Fashion Desktop")
     from fashion_desktop.app.opened_files import OpenedFiles
     from fashion_desktop.memory import freeze_startup_objects
+    from fashion_desktop.ui.collector import GuiThreadCollector
     from fashion_desktop.ui.main_window import MainWindow
     from fashion_desktop.workers.engine import WorkerThreads
 
+    collector = GuiThreadCollector(app)
+    collector.start()  # before any other thread runs Python (the window's thumbnail threads, the workers)
     opened = OpenedFiles(app)
     if sys.platform == "darwin":
         app.installEventFilter(opened)  # Finder's "Open With": file-open events, also the ones that launched it
@@ -66,6 +69,8 @@ def run_window(
     code = int(app.exec())
     for workers in running:  # however the event loop ended, no worker thread is left running
         workers.stop()
+    collector.stop()
+    collector.deleteLater()
     if instance is not None:
         instance.received.disconnect(opened.add_paths)
     app.removeEventFilter(opened)
