@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -27,11 +28,35 @@ PAINTED_AS_IS = (QImage.Format.Format_RGB32, QImage.Format.Format_ARGB32_Premult
 THUMBNAIL_PIXELS = 320  # stored size: sharp at the largest tile size, and at 160 px tiles on 2x (HiDPI) screens
 
 
+_REAL_FOLDERS: dict[str, str] = {}  # a folder as asked -> the folder with every link resolved
+_MOST_REAL_FOLDERS = 4096
+
+
+def real_path(source: Path, status: os.stat_result) -> str:
+    """`source.resolve()`, its folder's part remembered. Resolving walks every component of the path in Python
+    (one `lstat` each, the GIL taken back after every one) on a decoding thread of lowered priority: once per folder
+    rather than once per tile. `status` is the file's own `lstat`; a file that is itself a link is resolved whole."""
+    folder, name = os.path.split(source)
+    if stat.S_ISLNK(status.st_mode) or not os.path.isabs(folder):  # a relative folder depends on the working one
+        return os.path.realpath(source)
+    real_folder = _REAL_FOLDERS.get(folder)
+    if real_folder is None:
+        real_folder = os.path.realpath(folder)
+        if len(_REAL_FOLDERS) >= _MOST_REAL_FOLDERS:
+            _REAL_FOLDERS.clear()
+        _REAL_FOLDERS[folder] = real_folder
+    return os.path.join(real_folder, name)
+
+
 def cache_path(source: Path, cache_dir: Path) -> Path:
-    """Keyed by the file's identity (path, size, mtime): an edited photo gets a fresh thumbnail."""
+    """Keyed by the file's identity (its real path, size, mtime): an edited photo gets a fresh thumbnail, and a
+    photo reached through a link shares its thumbnail with the photo itself."""
     try:
-        stat = source.stat()
-        key = f"{source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{THUMBNAIL_PIXELS}"
+        status = os.lstat(source)
+        real = real_path(source, status)
+        if stat.S_ISLNK(status.st_mode):
+            status = os.stat(source)
+        key = f"{real}|{status.st_size}|{status.st_mtime_ns}|{THUMBNAIL_PIXELS}"
     except OSError:
         key = str(source)
     return cache_dir / f"{hashlib.sha1(key.encode()).hexdigest()}.jpg"
