@@ -1,20 +1,22 @@
-"""Which threads yield the CPU, and how a thread that runs Python at normal priority still runs its models low.
+"""Which threads yield the CPU, and which model work runs at normal priority.
 
 A stylist's laptop is never idle, and the window must stay smooth while models run, so the workers' threads run at
 lowered priority (Linux: nice, per thread; threads inherit it from the thread that starts them, onnxruntime's
 included). But a thread that runs Python holds the GIL, and a lowered thread that holds the GIL while a busy
 machine keeps it off a CPU keeps every other Python thread waiting, the GUI thread included (priority inversion).
-bench/app.py with two CPU hogs beside the window showed it while captioning: most of the GUI's worst gap was
-spent neither running nor waiting for a CPU, while the caption worker ran Python between two model runs.
 
-So a worker whose Python runs between many short model runs (the captioner's decoding steps) keeps normal
-priority, and its models' native work, which runs without the GIL, is lowered: `at_lowered_priority` runs a
-session's creation or run on a short-lived lowered thread, unless the calling thread is lowered already. Measured
-with bench/app.py --hogs 2 (with thumbnails scaled without the GIL, see ui/thumbnails.py): GUI gaps over 50 ms
-while captioning, 3 in 7 runs, against 5 in 4 runs with the caption worker lowered and 8 in 7 runs before both
-changes; the cost is the quiet machine's 99th percentile while captioning, 7 ms against 6. The other workers stay
-lowered: their Python is short, and earlier trials with them at normal priority made scrolling on a busy machine
-worse.
+The caption worker runs Python between BLIP's many short decoding steps, so it keeps normal priority. The captions
+it writes for what the stylist is looking at (shown tiles, a drop's results) she waits for: their model runs and
+photo decoding run on normal-priority threads too, and only onnxruntime's own threads, created lowered with the
+session (`create_session`), yield. Everything started inside `models_in_background()` (the whole catalog's captions,
+which nobody waits for) runs lowered: each run on a short-lived lowered thread (`at_lowered_priority`), the photos
+decoded on lowered threads. The other workers stay lowered whole: their Python is short, and earlier trials with
+them at normal priority made scrolling on a busy machine worse.
+
+Measured with bench/app.py --hogs 2 (two CPU hogs on this 2-core machine), captioning a drop's 8 results: traced
+with bench/sched_trace.py, the GUI's long gaps came from a lowered run thread or a lowered decoding thread taken off
+its CPU for 31-46 ms while holding the GIL. With those runs and decodes at normal priority (4 runs, against 6 with
+them lowered): the worst gap 26-34 ms against 43-71 ms, the 8 captions after 17-19 s against 30-33 s.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 log = logging.getLogger("fashion_desktop.priority")
@@ -31,6 +35,7 @@ log = logging.getLogger("fashion_desktop.priority")
 NICE = 10  # the models' work yields the CPU to the GUI thread and to the stylist's other programs
 
 Result = TypeVar("Result")
+_IN_BACKGROUND: ContextVar[bool] = ContextVar("models_in_background", default=False)
 
 
 def lower_this_thread_priority(nice: int = NICE) -> None:
@@ -51,6 +56,21 @@ def this_thread_is_lowered(nice: int = NICE) -> bool:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) >= nice
     except OSError:
         return True
+
+
+@contextmanager
+def models_in_background() -> Iterator[None]:
+    """Model work started inside (on this thread) runs lowered even when this thread is not: work nobody waits for."""
+    token = _IN_BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _IN_BACKGROUND.reset(token)
+
+
+def in_background() -> bool:
+    """Whether this thread is inside `models_in_background()`."""
+    return _IN_BACKGROUND.get()
 
 
 def at_lowered_priority(call: Callable[[], Result], name: str = "native") -> Result:

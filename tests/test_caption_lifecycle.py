@@ -16,10 +16,12 @@ from PySide6.QtCore import QObject, Qt, Signal
 from pytestqt.qtbot import QtBot
 
 from fashion_desktop import logs
+from fashion_desktop.catalog.catalog import Catalog
 from fashion_desktop.catalog.store import CatalogStore
 from fashion_desktop.models import captioner as captioner_module
 from fashion_desktop.models.captioner import Captioner, CaptioningStopped
 from fashion_desktop.paths import AppPaths
+from fashion_desktop.priority import in_background
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.main_window import MainWindow
 from fashion_desktop.ui.presenter import CaptionsState
@@ -152,6 +154,42 @@ def test_background_run_captions_everything_and_says_how_far_it_is(
         assert limits and None not in limits
     finally:
         session.stop()
+
+
+def test_background_captions_run_their_models_lowered_and_shown_ones_do_not(
+    qtbot: QtBot, app_paths: AppPaths, catalog_ids: tuple[Path, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole catalog's captions, which nobody waits for, run inside models_in_background (their runs and
+    decoding lowered); the captions of shown tiles run at the worker's own priority (fashion_desktop.priority)."""
+    folder, ids = catalog_ids
+    seen: set[tuple[str, bool]] = set()
+    inside_all: list[bool] = []  # the background run captions its batches with captions_for too
+    caption_all, captions_for = Catalog.caption_all, Catalog.captions_for
+
+    def recorded_all(catalog: Catalog, *args: Any, **kwargs: Any) -> Any:
+        seen.add(("background", in_background()))
+        inside_all.append(True)
+        try:
+            return caption_all(catalog, *args, **kwargs)
+        finally:
+            inside_all.pop()
+
+    def recorded_for(catalog: Catalog, *args: Any, **kwargs: Any) -> Any:
+        seen.add(("background" if inside_all else "shown", in_background()))
+        return captions_for(catalog, *args, **kwargs)
+
+    monkeypatch.setattr(Catalog, "caption_all", recorded_all)
+    monkeypatch.setattr(Catalog, "captions_for", recorded_for)
+    session = CaptionSession(app_paths, folder)
+    try:
+        session.requests.caption.emit(4, ids[:2])
+        qtbot.waitUntil(lambda: sorted(session.ids(4)) == ids[:2], timeout=60000)
+        session.requests.catalog.emit(5)
+        qtbot.waitUntil(lambda: session.finished(5, len(ids)), timeout=60000)
+    finally:
+        session.stop()
+    assert ("shown", False) in seen and ("background", True) in seen
+    assert ("shown", True) not in seen and ("background", False) not in seen
 
 
 def test_the_shown_tiles_preempt_the_background_run(

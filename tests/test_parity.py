@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from fashion_desktop.models.captioner import Captioner, CaptioningStopped, CaptionStop
 from fashion_desktop.models.decoding import DecodeSettings
 from fashion_desktop.models.embedder import ImageEmbedder
+from fashion_desktop.priority import models_in_background
 from model_export import blip, resnet
 from model_export.common import synthetic_images
 from tests.images import gradient, write_awkward_images
@@ -109,38 +111,47 @@ class StoppingSession:
     def __init__(self, session: Any, stop: CaptionStop, stop_at: int, runs: list[str]) -> None:
         self.session, self.stop, self.stop_at, self.runs = session, stop, stop_at, runs
 
-    def run(self, names: Any, feeds: Any, run_options: Any = None) -> Any:
+    def _counted(self, run: Any, names: Any, feeds: Any, run_options: Any) -> Any:
         self.runs.append("started")
         if self.runs.count("started") == self.stop_at:
             self.stop.stop()
-        outputs = self.session.run(names, feeds, run_options)
+        outputs = run(names, feeds, run_options)
         self.runs.append("finished")
         return outputs
+
+    def run(self, names: Any, feeds: Any, run_options: Any = None) -> Any:  # at the caller's priority
+        return self._counted(self.session.run, names, feeds, run_options)
+
+    def run_with_ort_values(self, names: Any, feeds: Any, run_options: Any = None) -> Any:  # in the background
+        return self._counted(self.session.run_with_ort_values, names, feeds, run_options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.session, name)
 
 
+@pytest.mark.parametrize("background", [False, True], ids=["waited-for", "background"])
 @pytest.mark.parametrize("stop_at", [1, 4])  # the vision encoder, the third decoder step
 def test_a_caption_stop_ends_the_model_run_in_progress(
-    tiny_models: Path, monkeypatch: pytest.MonkeyPatch, stop_at: int
+    tiny_models: Path, monkeypatch: pytest.MonkeyPatch, stop_at: int, background: bool
 ) -> None:
     """Stopped while a model run is in progress, that run ends there (onnxruntime's terminate flag), nothing more
-    runs and nothing is returned. A stop that is never stopped changes no caption."""
+    runs and nothing is returned. A stop that is never stopped changes no caption. The same for captions written in
+    the background, whose runs are lowered (fashion_desktop.priority)."""
     captioner = Captioner(tiny_models / "blip", variant="fp32")
     images = synthetic_images(3, seed=5)
-    plain = captioner.caption(images, batch_size=3)
-    assert captioner.caption(images, batch_size=3, stop=CaptionStop()) == plain
-    stop, runs = CaptionStop(), list[str]()
-    sessions = {name: StoppingSession(s, stop, stop_at, runs) for name, s in captioner.sessions().items()}
-    monkeypatch.setattr(captioner, "sessions", lambda: sessions)
-    with pytest.raises(CaptioningStopped):
-        captioner.caption(images, batch_size=3, stop=stop)
-    assert runs.count("started") == stop_at, "nothing ran after the stop"
-    assert runs.count("finished") == stop_at - 1, "the run in progress ended"
-    with pytest.raises(CaptioningStopped):
-        captioner.caption(images, batch_size=3, stop=stop)
-    assert runs.count("started") == stop_at, "a stopped stop runs nothing"
+    with models_in_background() if background else nullcontext():
+        plain = captioner.caption(images, batch_size=3)
+        assert captioner.caption(images, batch_size=3, stop=CaptionStop()) == plain
+        stop, runs = CaptionStop(), list[str]()
+        sessions = {name: StoppingSession(s, stop, stop_at, runs) for name, s in captioner.sessions().items()}
+        monkeypatch.setattr(captioner, "sessions", lambda: sessions)
+        with pytest.raises(CaptioningStopped):
+            captioner.caption(images, batch_size=3, stop=stop)
+        assert runs.count("started") == stop_at, "nothing ran after the stop"
+        assert runs.count("finished") == stop_at - 1, "the run in progress ended"
+        with pytest.raises(CaptioningStopped):
+            captioner.caption(images, batch_size=3, stop=stop)
+        assert runs.count("started") == stop_at, "a stopped stop runs nothing"
 
 
 def test_first_step_from_empty_cache_matches_pytorch(tiny_models: Path, torch_blip: TorchModel) -> None:

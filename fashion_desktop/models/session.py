@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fashion_desktop.models.manifest import REMEDY, ModelFilesError
-from fashion_desktop.priority import at_lowered_priority
+from fashion_desktop.priority import at_lowered_priority, in_background, this_thread_is_lowered
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -74,6 +74,17 @@ def run_session(
     feeds: Mapping[str, np.ndarray],
     run_options: onnxruntime.RunOptions | None = None,
 ) -> list[np.ndarray]:
-    """`session.run` at lowered priority: the model's work (the calling thread takes a share of it) yields the CPU
-    to the GUI thread, also when the caller runs its Python at normal priority (see fashion_desktop.priority)."""
-    return at_lowered_priority(lambda: list(session.run(outputs, dict(feeds), run_options)), "onnx-run")
+    """`session.run`, on the calling thread, unless models run in the background (see fashion_desktop.priority):
+    then on a lowered thread, which yields the CPU to the GUI thread and the stylist's other programs.
+
+    Only the run itself is handed to the lowered thread: the inputs are wrapped and the outputs taken (without
+    copies) here, on the calling thread, so that the lowered thread runs as little Python as it can. A lowered
+    thread holding the GIL loses its CPU on a busy machine while every other thread waits for it."""
+    if not in_background() or this_thread_is_lowered():  # at the caller's own priority
+        return list(session.run(outputs, dict(feeds), run_options))
+    from onnxruntime import OrtValue
+
+    wrapped = {name: OrtValue.ortvalue_from_numpy(np.ascontiguousarray(array)) for name, array in feeds.items()}
+    names = outputs if outputs is not None else [output.name for output in session.get_outputs()]
+    values = at_lowered_priority(lambda: session.run_with_ort_values(names, wrapped, run_options), "onnx-run")
+    return [value.numpy() for value in values]

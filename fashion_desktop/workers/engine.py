@@ -21,6 +21,7 @@ from PySide6.QtCore import QTimer, Signal, Slot
 from fashion_desktop.catalog.query import FacetValue, Query
 from fashion_desktop.models.manifest import ModelFilesError
 from fashion_desktop.paths import AppPaths
+from fashion_desktop.priority import models_in_background
 from fashion_desktop.settings import DEFAULT_CAPTION_IDLE_MINUTES
 from fashion_desktop.workers.base import CANCEL_ALL, Worker, WorkerThread
 from fashion_desktop.workers.boards import BoardExportWorker, BoardsWorker
@@ -294,8 +295,8 @@ class CaptionWorker(Worker):
     @Slot()
     def lower_priority(self) -> None:
         """Not lowered: between its many short model runs (BLIP's decoding steps) this worker runs Python, holding
-        the GIL, and lowered on a busy machine it kept the GUI thread waiting for the GIL. Its model runs and its
-        decoding threads are lowered instead (fashion_desktop.priority)."""
+        the GIL, and lowered on a busy machine it kept the GUI thread waiting for the GIL. BLIP's own threads are
+        lowered, and so is all of the background run's work (fashion_desktop.priority)."""
 
     # Thread-safe, like cancel: connect with Qt.DirectConnection (the worker is busy with the batch it concerns).
     def want(self, folder: str, item_ids: Sequence[int]) -> None:
@@ -442,16 +443,17 @@ class CaptionWorker(Worker):
         try:
             if not self._loaded(request_id):
                 return
-            catalog.caption_all(
-                captioner,
-                GateControl(self.gate, request_id),
-                on_progress=lambda done, _: self.covered.emit(
-                    CaptionCoverage(request_id, total - remaining + done, total)
-                ),
-                batch_size=CAPTION_BATCH,
-                on_captions=lambda captions: self._emit_captions(request_id, captions),
-                stop_for=partial(self._stop_for, request_id),
-            )
+            with models_in_background():  # nobody waits for these: BLIP's runs and decoding yield the CPU
+                catalog.caption_all(
+                    captioner,
+                    GateControl(self.gate, request_id),
+                    on_progress=lambda done, _: self.covered.emit(
+                        CaptionCoverage(request_id, total - remaining + done, total)
+                    ),
+                    batch_size=CAPTION_BATCH,
+                    on_captions=lambda captions: self._emit_captions(request_id, captions),
+                    stop_for=partial(self._stop_for, request_id),
+                )
         except Exception as exc:  # e.g. the data folder's disk is full: the captions written so far are kept
             log.warning("background captioning stopped: %s", exc)
             self.failed.emit(request_id, f"Captioning the catalog stopped: {exc}")
