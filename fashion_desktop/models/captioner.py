@@ -23,7 +23,6 @@ from fashion_desktop.models.decoding import DecodeSettings, beam_search, greedy
 from fashion_desktop.models.manifest import BLIP_DIR, MANIFEST_NAME, REMEDY, ModelFilesError, read_model_json
 from fashion_desktop.models.session import run_session
 from fashion_desktop.models.shapes import JsonObject
-from fashion_desktop.priority import in_background, lower_this_thread_priority
 
 if TYPE_CHECKING:
     import onnxruntime
@@ -286,8 +285,7 @@ class Captioner(OnnxModel):
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.prompt_ids(prompt, settings.max_new_tokens)
-        lowered = lower_this_thread_priority if in_background() else None  # see fashion_desktop.priority
-        with ThreadPoolExecutor(2, "caption-decode", lowered) as pool:
+        with ThreadPoolExecutor(2, "caption-decode") as pool:  # at the caller's priority: fashion_desktop.priority
             sources = iter(images)
             ahead: deque[Future[np.ndarray]] = deque()
 
