@@ -4,7 +4,9 @@
     python bench/app.py [--models DIR] [--items 44000] [--hogs 1]
 
 `--hogs 2` keeps both cores of a 2-core machine busy beside the window in the hog phase (a laptop running a
-browser and an editor); the default, one hog, leaves the window one core.
+browser and an editor); the default, one hog, leaves the window one core. `--sched-trace DIR` (Linux, `perf`)
+records the kernel's scheduling events during the hog phase into DIR, for bench/sched_trace.py to say which thread
+kept the GUI waiting in each gap over 35 ms.
 
 Full-size random-weight models (bench/models-full, made by bench/models.py). The 44k catalog is 44k links to
 the sample images with synthetic clustered vectors written straight into its store (indexing 44k photos would
@@ -19,6 +21,7 @@ import atexit
 import gc
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -104,6 +107,10 @@ while True:
 """
 
 
+LONG_GAP_S = 0.035  # gaps listed for bench/sched_trace.py
+PR_SET_NAME = 15  # prctl(2)
+
+
 class Collections:
     """Every garbage collection while a meter runs: on which thread, of which generation, from when to when. A
     collection holds the GIL throughout, so one on a thread that loses its CPU meanwhile stalls the GUI."""
@@ -156,12 +163,16 @@ class StallMeter:
         self.last = time.perf_counter()
         self.last_sched = schedstat()
         self.collections = Collections()
+        self.long_gaps: list[tuple[float, float]] = []  # CLOCK_MONOTONIC start and end of gaps over LONG_GAP_S
         self.timer = QTimer(interval=5)
         self.timer.timeout.connect(self.tick)
 
     def tick(self) -> None:
         now, sched = time.perf_counter(), schedstat()
         gap = now - self.last
+        if gap > LONG_GAP_S:
+            ended = time.monotonic()
+            self.long_gaps.append((ended - gap, ended))
         if gap > self.worst:
             ran, queued = (sched[0] - self.last_sched[0]) / 1e9, (sched[1] - self.last_sched[1]) / 1e9
             self.worst, self.worst_split, self.worst_at = gap, (ran, queued, gap - ran - queued), (self.last, now)
@@ -188,6 +199,43 @@ class StallMeter:
             f"p99 {p99:.0f} ms, {over} of {len(ordered)} gaps over 50 ms; the worst: {ran} ms running, "
             f"{queued} ms waiting for a CPU, {other} ms neither; {self.collections.summary(self.worst_at)}"
         )
+
+
+def name_threads_in_kernel() -> None:
+    """Python threads started from now on get their names in the kernel (Python 3.11 leaves them all "python"),
+    and this thread is "GUI", so that scheduling events say which thread is which (bench/sched_trace.py)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    start_thread = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
+
+    def named(thread: threading.Thread) -> None:
+        libc.prctl(PR_SET_NAME, thread.name.encode()[:15], 0, 0, 0)
+        start_thread(thread)
+
+    threading.Thread._bootstrap_inner = named  # type: ignore[attr-defined]
+    libc.prctl(PR_SET_NAME, b"GUI", 0, 0, 0)
+
+
+class SchedTrace:
+    """`perf record` of the machine's scheduling events (CLOCK_MONOTONIC) while it lives, and the meter's gaps over
+    LONG_GAP_S, into a folder for bench/sched_trace.py."""
+
+    def __init__(self, folder: Path, meter: StallMeter) -> None:
+        self.folder, self.meter = folder, meter
+        folder.mkdir(parents=True, exist_ok=True)
+        meter.long_gaps.clear()
+        events = "sched:sched_switch,sched:sched_wakeup"
+        record = ["perf", "record", "-q", "-a", "-e", events, "-k", "CLOCK_MONOTONIC", "-o", str(folder / "perf.data")]
+        self.perf = subprocess.Popen(record)
+        time.sleep(1.0)  # perf is recording before the phase begins
+
+    def stop(self) -> None:
+        self.perf.send_signal(signal.SIGINT)
+        self.perf.wait()
+        (self.folder / "gaps").write_text("".join(f"{start:.6f} {end:.6f}\n" for start, end in self.meter.long_gaps))
+        (self.folder / "pid").write_text(str(os.getpid()))
+        print(f"  scheduling events of the hog phase in {self.folder}: python bench/sched_trace.py {self.folder}")
 
 
 def wait(condition: Callable[[], bool], timeout: float = 600.0) -> None:
@@ -227,8 +275,11 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=44_000)
     parser.add_argument("--fresh-photos", type=int, default=200, help="photos indexed while measuring stalls")
     parser.add_argument("--hogs", type=int, default=1, help="CPU hogs beside the window in the hog phase")
+    parser.add_argument("--sched-trace", type=Path, help="record scheduling events in the hog phase (perf) here")
     parser.add_argument("--build-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.sched_trace:
+        name_threads_in_kernel()
     from fashion_desktop.app.cli import prepare_process
 
     prepare_process()  # as the app's entry point does, before any thread allocates or paints
@@ -353,6 +404,7 @@ def main() -> None:
     figures["hogs"] = args.hogs
     for hog in (False, True):
         busy = [subprocess.Popen([sys.executable, "-c", HOG]) for _ in range(args.hogs if hog else 0)]
+        trace = SchedTrace(args.sched_trace, meter) if hog and args.sched_trace else None
         try:
             label = "hog" if hog else "quiet"
             scrolling = figures[f"worst_stall_scrolling_{label}_ms"] = scrolling_stall()
@@ -364,6 +416,8 @@ def main() -> None:
                 f"({spread['captioning']}) (target 50)"
             )
             memory.stage(f"scrolling and captioning ({label})")
+            if trace is not None:
+                trace.stop()
         finally:
             for process in busy:
                 process.kill()
