@@ -296,7 +296,7 @@ class CaptionWorker(Worker):
     def lower_priority(self) -> None:
         """Not lowered: between its many short model runs (BLIP's decoding steps) this worker runs Python, holding
         the GIL, and lowered on a busy machine it kept the GUI thread waiting for the GIL. BLIP's own threads are
-        lowered, and so is all of the background run's work (fashion_desktop.priority)."""
+        lowered, and so are the background run's model runs (fashion_desktop.priority)."""
 
     # Thread-safe, like cancel: connect with Qt.DirectConnection (the worker is busy with the batch it concerns).
     def want(self, folder: str, item_ids: Sequence[int]) -> None:
@@ -443,7 +443,7 @@ class CaptionWorker(Worker):
         try:
             if not self._loaded(request_id):
                 return
-            with models_in_background():  # nobody waits for these: BLIP's runs and decoding yield the CPU
+            with models_in_background():  # nobody waits for these: BLIP's runs yield the CPU
                 catalog.caption_all(
                     captioner,
                     GateControl(self.gate, request_id),
