@@ -122,6 +122,11 @@ def test_cycles_that_reached_the_oldest_generation_are_collected_in_full_collect
     collector.start()
     try:
         survivors: list[Node] = []
+        for _ in range(16):  # a first full collection, which keeps the survivors: the next waits for promotions
+            survivors.extend(Node() for _ in range(200))
+            collector.collect_if_due()
+        assert 2 in {generation for _, generation in collections}
+        collections.clear()
         held = [Node() for _ in range(300)]
         for node in held:
             node.partner = node

@@ -49,13 +49,14 @@ class GuiThreadCollector(QObject):
         self._timer.timeout.connect(self.collect_if_due)
         self._was_enabled = False
         self._kept = 0  # objects in the oldest generation after the last full collection
+        self._pending = 0  # objects promoted into it since, counted as CPython does (long_lived_pending)
 
     def start(self) -> None:
         if self._timer.isActive():
             return
         self._was_enabled = gc.isenabled()
         gc.disable()
-        self._kept = 0  # as Python starts: the first full collection as soon as the oldest generation's count is due
+        self._kept = self._pending = 0  # as Python starts: the first full collection once its count is due
         self._timer.start()
 
     def stop(self) -> None:
@@ -66,14 +67,14 @@ class GuiThreadCollector(QObject):
             gc.enable()
 
     def collect_if_due(self) -> None:
-        counts = gc.get_count()
-        thresholds = gc.get_threshold()
-        pending = 0
-        if counts[2] > thresholds[2]:  # counting the oldest generation walks it: only when a full collection may be due
-            pending = len(gc.get_objects(generation=2)) - self._kept
-        generation = generation_due(counts, thresholds, pending, self._kept)
-        if generation is None:
-            return
-        gc.collect(generation)
+        generation = generation_due(gc.get_count(), gc.get_threshold(), self._pending, self._kept)
         if generation == 2:
-            self._kept = len(gc.get_objects(generation=2))
+            gc.collect(2)
+            self._kept, self._pending = len(gc.get_objects(generation=2)), 0  # walks what the collection just walked
+        elif generation == 1:
+            # What survives a middle-generation collection is promoted into the oldest: counted from the young
+            # generations alone, never by walking the oldest on each tick.
+            young = len(gc.get_objects(generation=0)) + len(gc.get_objects(generation=1))
+            self._pending += max(0, young - gc.collect(1))
+        elif generation == 0:
+            gc.collect(0)
