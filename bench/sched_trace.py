@@ -25,7 +25,7 @@ from pathlib import Path
 
 SLEEP_MS = 8.0
 GUI_NAME = "GUI"
-EVENT = re.compile(r"\s*(.+?)\s+(\d+)/(\d+)\s+([\d.]+):\s+sched:(\w+):\s+(.*)")
+EVENT = re.compile(r"\s*(.+?)\s+(-?\d+)/(-?\d+)\s+([\d.]+):\s+sched:(\w+):\s+(.*)")
 FIELD = re.compile(r"(\w+)=(\S+)")
 
 
@@ -71,11 +71,28 @@ def preempted_seconds(events: list[Event], thread: int, start: float, end: float
     return total + (end - max(since, start) if since is not None else 0.0)
 
 
+def running_seconds(events: list[Event], thread: int, start: float, end: float) -> float:
+    """How long `thread` was on a CPU between start and end."""
+    total, since = 0.0, None
+    for event in events:
+        if event.time > end:
+            break
+        if event.kind != "sched_switch":
+            continue
+        if int(event.fields["next_pid"]) == thread:
+            since = event.time
+        elif int(event.fields["prev_pid"]) == thread and since is not None:
+            total += max(0.0, event.time - max(since, start))
+            since = None
+    return total + (end - max(since, start) if since is not None else 0.0)
+
+
 def explain_gaps(events: list[Event], process: int, gaps: list[tuple[float, float]]) -> list[str]:
     names = {event.thread: event.comm for event in events if event.process == process}
     gui = next(thread for thread, name in names.items() if name == GUI_NAME)
     lines: list[str] = []
     wakers: Counter[str] = Counter()
+    suspects: Counter[str] = Counter()  # threads runnable but off their CPU for most of a gap
     for start, end in gaps:
         lines.append(f"gap of {1000 * (end - start):.0f} ms")
         inside = [event for event in events if start - 0.002 <= event.time <= end + 0.002]
@@ -100,13 +117,20 @@ def explain_gaps(events: list[Event], process: int, gaps: list[tuple[float, floa
         if short_sleeps:
             lines.append(f"  and {short_sleeps} short sleeps (waiting for the GIL wakes the GUI every switch interval)")
         held_off = {thread: preempted_seconds(events, thread, start, end) for thread in names if thread != gui}
-        lines.extend(
-            f"  {names[thread]} ({thread}) was runnable but off its CPU for {1000 * off:.0f} ms of the gap"
-            for thread, off in sorted(held_off.items(), key=lambda item: -item[1])
-            if off > (end - start) / 2
-        )
+        for thread, off in sorted(held_off.items(), key=lambda item: -item[1]):
+            if off > (end - start) / 2:
+                name = names[thread]
+                lines.append(f"  {name} ({thread}) was runnable but off its CPU for {1000 * off:.0f} ms of the gap")
+                suspects[name] += 1
+        ran = {thread: running_seconds(events, thread, start, end) for thread in names}
+        busy = [(thread, on) for thread, on in sorted(ran.items(), key=lambda item: -item[1]) if on > 0.002]
+        lines.append("  on a CPU meanwhile: " + ", ".join(f"{names[thread]} {1000 * on:.0f} ms" for thread, on in busy))
     lines.append(
         f"wakers of the GUI's long sleeps: {', '.join(f'{name} {count}' for name, count in wakers.most_common())}"
+    )
+    lines.append(
+        f"off their CPU for most of a gap ({len(gaps)} gaps): "
+        + ", ".join(f"{name} {count}" for name, count in suspects.most_common())
     )
     return lines
 
