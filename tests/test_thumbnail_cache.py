@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from fashion_desktop.ui.thumbnails import cache_path
+from fashion_desktop.ui.thumbnails import cache_path, real_path
 from tests.images import gradient
 
 
@@ -41,6 +41,25 @@ def test_a_photo_has_one_thumbnail_however_its_path_reaches_it(
     assert cache_path(shoot / "absolute-link.jpg", cache) == look1
     monkeypatch.chdir(shoot / "linked")
     assert cache_path(Path("spring/look0.jpg"), cache) == look0
+
+
+def test_links_resolve_to_where_the_system_says_they_lead(shoot: Path) -> None:
+    """Links followed one at a time land where the kernel's own resolution does, for every shape of link."""
+    spring = shoot / "real" / "spring"
+    elsewhere = shoot / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "chain.jpg").symlink_to(shoot / "absolute-link.jpg")  # a link to a link to a photo
+    (elsewhere / "through-linked.jpg").symlink_to(Path("..") / "linked" / "spring" / "look2.jpg")
+    (elsewhere / "dotdot.jpg").symlink_to(Path("..") / "linked" / "spring" / ".." / "spring" / "look0.jpg")
+    (elsewhere / "dangling.jpg").symlink_to(shoot / "linked" / "gone.jpg")
+    (elsewhere / "loop-a.jpg").symlink_to("loop-b.jpg")
+    (elsewhere / "loop-b.jpg").symlink_to("loop-a.jpg")
+    (shoot / "linked-elsewhere").symlink_to(elsewhere)
+    paths = [spring / "relative-link.jpg", shoot / "linked" / "spring" / "relative-link.jpg"]
+    paths += [folder / name for folder in (elsewhere, shoot / "linked-elsewhere") for name in os.listdir(elsewhere)]
+    for path in paths:
+        assert real_path(path, os.lstat(path)) == os.path.realpath(path), path
+    assert real_path(elsewhere / "chain.jpg", os.lstat(elsewhere / "chain.jpg")) == str(spring / "look1.jpg")
 
 
 def test_an_edited_photo_gets_a_fresh_thumbnail_and_a_missing_one_a_key(shoot: Path, tmp_path: Path) -> None:
@@ -75,5 +94,10 @@ def test_paths_are_resolved_once_per_folder_not_once_per_tile(
     keys = {cache_path(folder / f"tile{number}.jpg", tmp_path / "cache") for _ in range(2) for number in range(50)}
     assert len(keys) == 50
     assert resolved == [str(folder)]
-    cache_path(folder / "relative-link.jpg", tmp_path / "cache")  # a linked file is resolved whole
-    assert resolved[1:] == [str(folder / "relative-link.jpg")]
+    links = shoot / "links"  # a catalog of links to photos elsewhere (as bench/app.py's): folders resolved once
+    links.mkdir()
+    for number in range(50):
+        (links / f"link{number}.jpg").symlink_to(folder / f"tile{number % 5}.jpg")
+    link_keys = {cache_path(links / f"link{number}.jpg", tmp_path / "cache") for number in range(50)}
+    assert link_keys == {cache_path(folder / f"tile{number}.jpg", tmp_path / "cache") for number in range(5)}
+    assert resolved == [str(folder), str(links)]

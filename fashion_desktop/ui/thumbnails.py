@@ -30,22 +30,40 @@ THUMBNAIL_PIXELS = 320  # stored size: sharp at the largest tile size, and at 16
 
 _REAL_FOLDERS: dict[str, str] = {}  # a folder as asked -> the folder with every link resolved
 _MOST_REAL_FOLDERS = 4096
+_MOST_LINKS_FOLLOWED = 40  # as Linux's own limit (ELOOP)
 
 
 def real_path(source: Path, status: os.stat_result) -> str:
-    """`source.resolve()`, its folder's part remembered. Resolving walks every component of the path in Python
-    (one `lstat` each, the GIL taken back after every one) on a decoding thread of lowered priority: once per folder
-    rather than once per tile. `status` is the file's own `lstat`; a file that is itself a link is resolved whole."""
-    folder, name = os.path.split(source)
-    if stat.S_ISLNK(status.st_mode) or not os.path.isabs(folder):  # a relative folder depends on the working one
-        return os.path.realpath(source)
+    """`source.resolve()`, its folders' part remembered. Resolving walks every component of a path in Python (one
+    `lstat` each, the GIL taken back after every one) on a decoding thread of lowered priority, and a lowered thread
+    that a busy machine takes off its CPU while it holds the GIL keeps the GUI thread waiting: once per folder rather
+    than once per tile. `status` is the file's own `lstat`. A file that is itself a link (a catalog of links, as
+    bench/app.py's) is followed one `readlink` at a time, its target's folder resolved through the same memory."""
+    path = os.fspath(source)
+    for _ in range(_MOST_LINKS_FOLLOWED):
+        folder, name = os.path.split(path)
+        if not os.path.isabs(folder) or name in ("", ".", ".."):  # a relative folder depends on the working one
+            return os.path.realpath(path)
+        real = os.path.join(_real_folder(folder), name)
+        if not stat.S_ISLNK(status.st_mode):
+            return real
+        target = os.readlink(real)
+        path = os.path.join(os.path.dirname(real), target)  # an absolute target replaces the folder
+        try:
+            status = os.lstat(path)
+        except OSError:  # a dangling link: resolved as far as it goes, as `resolve()` does
+            return os.path.realpath(path)
+    return os.path.realpath(source)  # a loop of links: realpath says where it ends
+
+
+def _real_folder(folder: str) -> str:
     real_folder = _REAL_FOLDERS.get(folder)
     if real_folder is None:
         real_folder = os.path.realpath(folder)
         if len(_REAL_FOLDERS) >= _MOST_REAL_FOLDERS:
             _REAL_FOLDERS.clear()
         _REAL_FOLDERS[folder] = real_folder
-    return os.path.join(real_folder, name)
+    return real_folder
 
 
 def cache_path(source: Path, cache_dir: Path) -> Path:
