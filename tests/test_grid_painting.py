@@ -284,3 +284,25 @@ def test_scores_shown_as_badges_only_when_there_is_a_query(qtbot: QtBot, grid: R
         for x in range(badge.left(), badge.right())
     )
     assert differs > 20, "the similarity badge is drawn for a query and not while browsing"
+
+
+def test_a_frame_for_scattered_tiles_paints_only_them(qtbot: QtBot, grid: ResultsView, photos: list[Path]) -> None:
+    """Thumbnails arriving and text left over from the last frame repaint a few scattered tiles. Qt's list view
+    asks the delegate for every tile inside the bounding rectangle of what changed (here the whole screen, for the
+    first and the last tile); each tile painted costs the GUI thread Python, so tiles outside the change are
+    skipped, and the screen looks the same."""
+    show_results(grid, photos)
+    qtbot.waitUntil(lambda: all(tile_has_picture(grid, row) for row in grid.visible_rows()), timeout=20000)
+    qtbot.waitUntil(lambda: not grid.filling_in, timeout=5000)
+    qtbot.wait(50)
+    before = grid.viewport().grab().toImage()
+    rows = grid.visible_rows()
+    first, last = (grid.visualRect(grid.results.index(row)) for row in (rows[0], rows[-1]))
+    assert len(rows) > 6 and all(first.united(last).intersects(cell) for cell in visible_cells(grid))
+    painted = grid.delegate.tiles_painted
+    grid.viewport().update(first)
+    grid.viewport().update(last)
+    qtbot.waitUntil(lambda: grid.delegate.tiles_painted > painted, timeout=5000)
+    qtbot.wait(50)
+    assert grid.delegate.tiles_painted - painted == 2, "only the two tiles repainted are painted"
+    assert grid.viewport().grab().toImage() == before

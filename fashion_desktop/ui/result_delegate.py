@@ -14,7 +14,7 @@ from collections import OrderedDict
 from typing import NamedTuple
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QPixmap, QRegion
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from fashion_desktop.ui.results_model import Tile, TileRole, similarity_percent
@@ -42,13 +42,26 @@ class ResultDelegate(QStyledItemDelegate):
         self._parts: dict[tuple[object, ...], QPixmap] = {}
         self.budget = TEXTS_PER_FRAME
         self.deferred: list[QRect] = []  # cells painted without their text in this frame
+        self.region: QRegion | None = None  # what the grid's frame repaints (None outside one)
+        self._frame_look: tuple[int, str, float] | None = None  # the frame's palette, font and pixel ratio
         self.texts_made = 0  # text blocks made so far (what a frame costs is told by this)
+        self.tiles_painted = 0  # and tiles painted so far
 
-    def start_frame(self) -> None:
+    def start_frame(self, region: QRegion) -> None:
         """Called before each paint of the grid: a frame makes at most TEXTS_PER_FRAME text blocks, so that
-        jumping a screen down the library never holds the window for long."""
+        jumping a screen down the library never holds the window for long.
+
+        `region` is what the frame repaints. Qt's list view asks for every tile inside the region's bounding
+        rectangle (QListView::paintEvent), so a frame for a few scattered tiles (thumbnails arriving, text left
+        over from the last frame) would paint the whole screen again; tiles outside the region are skipped."""
         self.budget = TEXTS_PER_FRAME
         self.deferred = []
+        self.region = region
+        self._frame_look = None
+
+    def end_frame(self) -> None:
+        self.region = None  # tiles painted elsewhere (a drag's picture) are painted whole
+        self._frame_look = None
 
     def tile_size(self, font: QFont) -> QSize:
         line = QFontMetrics(font).lineSpacing()
@@ -60,12 +73,15 @@ class ResultDelegate(QStyledItemDelegate):
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:
+        if self.region is not None and not self.region.intersects(option.rect):
+            return  # inside the frame's bounding rectangle only: nothing of it is repainted
+        self.tiles_painted += 1
         tile = index.data(TileRole)
         if not isinstance(tile, Tile):
             return
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        ratio = painter.device().devicePixelRatioF()
-        look = Look(option.palette.cacheKey(), option.font.key(), ratio, selected)
+        look = Look(*self._look_of(painter, option), selected)
+        ratio = look.ratio
         cell = option.rect
         rect = self.tile_rect(cell, option.font)
         painter.drawPixmap(cell.topLeft(), self._frame(cell.size(), rect.translated(-cell.topLeft()), option, look))
@@ -92,6 +108,16 @@ class ResultDelegate(QStyledItemDelegate):
         else:
             self._texts.move_to_end(key)
         painter.drawPixmap(text_rect.topLeft(), text)
+
+    def _look_of(self, painter: QPainter, option: QStyleOptionViewItem) -> tuple[int, str, float]:
+        """Palette, font and pixel ratio: the same for every tile of a frame (the view's), asked once a frame (a
+        font's key is a string built on each call, the paint device a new wrapper)."""
+        look = self._frame_look
+        if look is None:
+            look = (option.palette.cacheKey(), option.font.key(), painter.device().devicePixelRatioF())
+            if self.region is not None:
+                self._frame_look = look
+        return look
 
     def tile_rect(self, cell: QRect, font: QFont) -> QRect:
         """The tile inside its grid cell: centred in a widened cell."""

@@ -5,6 +5,8 @@ box. A board shown in the grid is reordered by dragging its tiles (a bar marks w
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
@@ -148,8 +150,11 @@ class ResultsView(QListView):
             QTimer.singleShot(0, self._fit_grid)  # the window, or a scroll bar coming or going, changed the width
         if kind != QEvent.Type.Paint:
             return super().viewportEvent(event)
-        self.delegate.start_frame()
-        handled = super().viewportEvent(event)
+        self.delegate.start_frame(cast(QPaintEvent, event).region())
+        try:
+            handled = super().viewportEvent(event)
+        finally:
+            self.delegate.end_frame()
         for cell in self.delegate.deferred:
             self._left_over += cell
         if not self._left_over.isEmpty():
