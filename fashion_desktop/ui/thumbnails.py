@@ -47,6 +47,8 @@ def real_path(source: Path, status: os.stat_result) -> str:
         real = os.path.join(_real_folder(folder), name)
         if not stat.S_ISLNK(status.st_mode):
             return real
+        if os.name != "posix":  # Windows' links and junctions read back in forms of their own: realpath knows them
+            return os.path.realpath(real)
         target = os.readlink(real)
         path = os.path.join(os.path.dirname(real), target)  # an absolute target replaces the folder
         try:
