@@ -9,7 +9,9 @@ kernel, so that events say which thread is which. This script then reads, for ea
   (preempted: a thread of lowered priority holding what the GUI waits for, on a busy machine);
 - the process's threads that were runnable but off their CPU for more than half of the gap (among them, while the
   GUI waits for the GIL, is usually the thread holding it). onnxruntime's own threads never hold the GIL; they
-  carry the name of the thread that created their session (e.g. "onnx-load-lowered").
+  carry the name of the thread that created their session (e.g. "onnx-load-lowered");
+- how long each of the process's threads was on a CPU during the gap (the GUI's own work, and who ran instead).
+At the end, a tally of the threads that were off their CPU for most of a gap, over all gaps.
 
     python bench/sched_trace.py TRACE_DIR      (the directory given to bench/app.py --sched-trace)
 """
