@@ -57,36 +57,28 @@ def read_events(data: Path) -> list[Event]:
     return events
 
 
-def preempted_seconds(events: list[Event], thread: int, start: float, end: float) -> float:
-    """How long `thread` was runnable but off its CPU between start and end (taken off before start counts too)."""
-    total, since = 0.0, None
+def cpu_seconds(events: list[Event], thread: int, start: float, end: float) -> tuple[float, float]:
+    """How long `thread` was on a CPU, and how long runnable but off its CPU (preempted), between start and end
+    (a state entered before start counts from start)."""
+    running = preempted = 0.0
+    state, since = "", 0.0  # "on", "preempted" or "" (asleep, or not seen yet)
     for event in events:
         if event.time > end:
             break
         if event.kind != "sched_switch":
             continue
         if int(event.fields["prev_pid"]) == thread:
-            since = event.time if event.fields["prev_state"].startswith("R") else None
-        elif int(event.fields["next_pid"]) == thread and since is not None:
-            total += max(0.0, event.time - max(since, start))
-            since = None
-    return total + (end - max(since, start) if since is not None else 0.0)
-
-
-def running_seconds(events: list[Event], thread: int, start: float, end: float) -> float:
-    """How long `thread` was on a CPU between start and end."""
-    total, since = 0.0, None
-    for event in events:
-        if event.time > end:
-            break
-        if event.kind != "sched_switch":
+            new_state = "preempted" if event.fields["prev_state"].startswith("R") else ""
+        elif int(event.fields["next_pid"]) == thread:
+            new_state = "on"
+        else:
             continue
-        if int(event.fields["next_pid"]) == thread:
-            since = event.time
-        elif int(event.fields["prev_pid"]) == thread and since is not None:
-            total += max(0.0, event.time - max(since, start))
-            since = None
-    return total + (end - max(since, start) if since is not None else 0.0)
+        spent = max(0.0, event.time - max(since, start))
+        running += spent if state == "on" else 0.0
+        preempted += spent if state == "preempted" else 0.0
+        state, since = new_state, event.time
+    spent = max(0.0, end - max(since, start))
+    return running + (spent if state == "on" else 0.0), preempted + (spent if state == "preempted" else 0.0)
 
 
 def explain_gaps(events: list[Event], process: int, gaps: list[tuple[float, float]]) -> list[str]:
@@ -107,7 +99,7 @@ def explain_gaps(events: list[Event], process: int, gaps: list[tuple[float, floa
                 slept = 1000 * (event.time - asleep)
                 if slept > SLEEP_MS:
                     waker = names.get(event.thread, event.comm) if event.process == process else event.comm
-                    off = 1000 * preempted_seconds(events, event.thread, asleep, event.time)
+                    off = 1000 * cpu_seconds(events, event.thread, asleep, event.time)[1]
                     lines.append(
                         f"  the GUI slept {slept:.0f} ms; woken by {waker} ({event.thread}), which had been "
                         f"runnable but off its CPU for {off:.0f} ms of it"
@@ -118,14 +110,13 @@ def explain_gaps(events: list[Event], process: int, gaps: list[tuple[float, floa
                 asleep = None
         if short_sleeps:
             lines.append(f"  and {short_sleeps} short sleeps (waiting for the GIL wakes the GUI every switch interval)")
-        held_off = {thread: preempted_seconds(events, thread, start, end) for thread in names if thread != gui}
-        for thread, off in sorted(held_off.items(), key=lambda item: -item[1]):
-            if off > (end - start) / 2:
+        spent = {thread: cpu_seconds(events, thread, start, end) for thread in names}
+        for thread, (_, off) in sorted(spent.items(), key=lambda item: -item[1][1]):
+            if thread != gui and off > (end - start) / 2:
                 name = names[thread]
                 lines.append(f"  {name} ({thread}) was runnable but off its CPU for {1000 * off:.0f} ms of the gap")
                 suspects[name] += 1
-        ran = {thread: running_seconds(events, thread, start, end) for thread in names}
-        busy = [(thread, on) for thread, on in sorted(ran.items(), key=lambda item: -item[1]) if on > 0.002]
+        busy = [(thread, on) for thread, (on, _) in sorted(spent.items(), key=lambda item: -item[1][0]) if on > 0.002]
         lines.append("  on a CPU meanwhile: " + ", ".join(f"{names[thread]} {1000 * on:.0f} ms" for thread, on in busy))
     lines.append(
         f"wakers of the GUI's long sleeps: {', '.join(f'{name} {count}' for name, count in wakers.most_common())}"
