@@ -28,6 +28,8 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
+from collections import Counter
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -144,6 +146,51 @@ class Collections:
         )
 
 
+class GuiStacks:
+    """While a meter runs, a thread looks at the GUI thread every SAMPLE_S and, whenever the GUI thread has not
+    ticked for LATE_S, keeps where its Python is. A rare long stall then says what the GUI thread ran (or, with
+    only Qt's own frames on it, that it was inside Qt); the sched trace says who else ran, not what."""
+
+    SAMPLE_S = 0.01
+    LATE_S = 0.06
+
+    def __init__(self, meter: StallMeter) -> None:
+        self.meter = meter
+        self.samples: dict[float, list[str]] = {}  # a gap's start (the tick before it) -> where the GUI was
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.samples.clear()
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._watch, name="gui-stacks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _watch(self) -> None:
+        gui = threading.main_thread().ident
+        while not self._stopping.wait(self.SAMPLE_S):
+            last = self.meter.last
+            if time.perf_counter() - last > self.LATE_S:
+                frame = sys._current_frames().get(gui or 0)
+                if frame is not None:
+                    inner = traceback.extract_stack(frame)[-3:]
+                    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(inner))
+                    self.samples.setdefault(last, []).append(where)
+
+    def summary(self, gap_start: float) -> str:
+        """Where the GUI thread was, look by look (repeats counted), during the gap that began at `gap_start`."""
+        seen = self.samples.get(gap_start, [])
+        if not seen:
+            return ""
+        places = " | ".join(f"{count}x {where}" for where, count in Counter(seen).items())
+        return f"; the GUI thread in it ({len(seen)} looks, {1000 * GuiStacks.SAMPLE_S:.0f} ms apart): {places}"
+
+
 class StallMeter:
     """A 5 ms timer on the GUI thread; the gaps between its ticks are the stalls. The worst one is the target's
     figure; on a shared 2-core machine it swings between identical runs, so the 99th percentile and the number of
@@ -153,7 +200,7 @@ class StallMeter:
     bench/stalls.py does): time it ran, time it waited for a CPU (the machine is busy: a scheduling matter), and
     the rest, when it was neither (waiting for the GIL or a lock, or idle until the next tick). That says where a
     stall came from without tracing it. The garbage collections meanwhile are listed too (which thread ran them,
-    and which overlapped the worst gap)."""
+    and which overlapped the worst gap), and for a worst gap over GuiStacks.LATE_S, where the GUI thread was."""
 
     def __init__(self) -> None:
         from PySide6.QtCore import QTimer
@@ -163,6 +210,7 @@ class StallMeter:
         self.last = time.perf_counter()
         self.last_sched = schedstat()
         self.collections = Collections()
+        self.stacks = GuiStacks(self)
         self.long_gaps: list[tuple[float, float]] = []  # CLOCK_MONOTONIC start and end of gaps over LONG_GAP_S
         self.timer = QTimer(interval=5)
         self.timer.timeout.connect(self.tick)
@@ -183,11 +231,13 @@ class StallMeter:
         self.gaps, self.worst, self.last, self.last_sched = [], 0.0, time.perf_counter(), schedstat()
         self.collections.done.clear()
         self.timer.start()
+        self.stacks.start()
 
     def stop(self) -> float:
         """The worst stall in ms."""
         self.timer.stop()
         self.tick()  # the time since the last tick counts too
+        self.stacks.stop()
         return 1000 * self.worst
 
     def summary(self) -> str:
@@ -197,7 +247,8 @@ class StallMeter:
         ran, queued, other = (round(1000 * part) for part in self.worst_split)
         return (
             f"p99 {p99:.0f} ms, {over} of {len(ordered)} gaps over 50 ms; the worst: {ran} ms running, "
-            f"{queued} ms waiting for a CPU, {other} ms neither; {self.collections.summary(self.worst_at)}"
+            f"{queued} ms waiting for a CPU, {other} ms neither{self.stacks.summary(self.worst_at[0])}; "
+            f"{self.collections.summary(self.worst_at)}"
         )
 
 
