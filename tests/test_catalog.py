@@ -124,6 +124,19 @@ def test_incremental_add_modify_delete_rename(tmp_path: Path, open_catalog: Open
     assert fresh.search_images([root / "tops" / "new.jpg"], k=3)[0].path != root / "tops" / "new.jpg"
 
 
+def test_indexing_an_unchanged_catalog_commits_nothing(tmp_path: Path, open_catalog: OpenCatalog) -> None:
+    """What tells the window that its answers still hold after a relaunch's indexing (IndexingDone.store_changed)."""
+    root = make_catalog(tmp_path / "catalog")
+    open_catalog(root).index()
+    relaunched = open_catalog(root)
+    stamp = relaunched.store.change_stamp()
+    assert relaunched.index().scan.unchanged == 12
+    assert relaunched.store.change_stamp() == stamp
+    (root / "tops" / "look7.jpg").unlink()
+    assert relaunched.index().scan.removed == 1
+    assert relaunched.store.change_stamp() != stamp
+
+
 def test_bad_files_are_skipped_with_reasons(tmp_path: Path, open_catalog: OpenCatalog) -> None:
     root = make_catalog(tmp_path / "catalog", count=4)
     good = (root / "tops" / "look1.jpg").read_bytes()

@@ -619,6 +619,21 @@ def test_styles_csv_added_later_refreshes_filters_and_the_query(
     window.close()
 
 
+def test_reindexing_asks_again_only_when_the_catalog_changed(qtbot: QtBot, window: MainWindow, catalog: Path) -> None:
+    """An unchanged relaunch is up to date as soon as its scan ends (the 44k library is not read a second time);
+    a photo gone since is gone from the grid."""
+    answers: list[int] = []
+    window.presenter.answerShown.connect(lambda: answers.append(window.results.rowCount()))
+    window.presenter.start_indexing()
+    qtbot.waitUntil(lambda: up_to_date(window), timeout=60000)
+    assert window.presenter.indexing.summary == "Up to date: 0 new, 0 changed, 0 removed"
+    assert answers == []
+    (catalog / "item0.jpg").unlink()
+    window.presenter.start_indexing()
+    qtbot.waitUntil(lambda: up_to_date(window) and answers == [CATALOG_SIZE - 1], timeout=60000)
+    assert "item0.jpg" not in shown_names(window)
+
+
 def test_missing_models_dialog(qtbot: QtBot, data_dir: Path, tmp_path: Path, catalog: Path) -> None:
     paths = AppPaths(data_dir, (tmp_path / "no-models",), catalog)
     window = open_window(qtbot, paths, catalog)

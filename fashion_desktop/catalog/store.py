@@ -803,10 +803,13 @@ class CatalogStore:
                     self._set_vector_state(file_id, present)
         self._remove_unreferenced_files()
         forgotten = self._forget_rows(lost)
-        with self.transaction():
-            self.db.execute(
-                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (VECTOR_CHECKED_KEY, self._signature())
-            )
+        signature = self._signature()
+        noted = self.db.execute("SELECT value FROM meta WHERE key=?", (VECTOR_CHECKED_KEY,)).fetchone()
+        if noted is None or noted[0] != signature:  # written only when it changed: an unchanged relaunch commits
+            with self.transaction():  # nothing, so the window need not ask its question again
+                self.db.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (VECTOR_CHECKED_KEY, signature)
+                )
         if lost:
             log.warning(
                 "%d stored vectors in %s are missing or damaged (%d items): they are embedded again",

@@ -380,9 +380,10 @@ class Presenter(QObject):
         self._set_indexing(IndexingState(phase, done.indexed, done.to_index, done.failed_now, summary=summary))
         self.skipped = done.skipped
         self.skippedChanged.emit(self.skipped)
-        self._cache.clear()
-        self._refresh.emit()  # the search index catches up (rebuilt if much changed) …
-        self._run(self.query, keep_position=True)  # … then the current question is asked again: new items, filters
+        if done.store_changed:
+            self._cache.clear()
+            self._refresh.emit()  # the search index catches up (rebuilt if much changed) …
+            self._run(self.query, keep_position=True)  # … then the question is asked again: new items, filters
         self._start_background()
 
     def _opened(self, opened: CatalogOpened) -> None:

@@ -112,7 +112,9 @@ class IndexWorker(Worker):
         try:
             catalog = Catalog.open(Path(folder), self.paths, embedder=self.embedder.get())
             try:
+                before = catalog.store.change_stamp()
                 outcome = catalog.index(GateControl(self.gate, request_id), report)
+                store_changed = catalog.store.change_stamp() != before
                 skipped = catalog.skipped_files()
             finally:
                 catalog.close()
@@ -137,6 +139,7 @@ class IndexWorker(Worker):
                 removed=scan.removed,
                 failed_now=len(outcome.failed),
                 skipped=skipped,
+                store_changed=store_changed,
             )
         )
 

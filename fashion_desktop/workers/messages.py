@@ -88,6 +88,7 @@ class IndexingDone:
     removed: int
     failed_now: int  # files that failed in this run
     skipped: list[tuple[str, str]] = field(default_factory=list)  # every file the catalog cannot index
+    store_changed: bool = True  # False: the run committed nothing (an unchanged relaunch), so no answer is stale
 
 
 @dataclass(frozen=True)
