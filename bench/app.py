@@ -73,7 +73,8 @@ def startup_seconds(env: dict[str, str], runs: int = 5) -> float:
 
 
 # A relaunch on a catalog left up to date, through the app's own entry point (`fashion-desktop FOLDER`) in a fresh
-# process: says when the library is listed and when the catalog is up to date (scanned, nothing to index).
+# process: says when its first view is listed (the last session's, as the app restores it) and when the catalog is
+# up to date (scanned, nothing to index).
 RELAUNCH = """
 import sys
 from PySide6.QtCore import QTimer
@@ -86,7 +87,7 @@ said = []
 def look():
     windows = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.presenter.catalog]
     presenter = windows[0].presenter if windows else None
-    if presenter is not None and not said and presenter.library_total:
+    if presenter is not None and not said and presenter.model.rowCount():  # the last session's view, or the library
         said.append(print("listed", flush=True))
     if presenter is not None and said and presenter.indexing.phase == "done" and not presenter.waiting:
         print("up to date", flush=True)
@@ -99,7 +100,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 def relaunch_seconds(catalog: Path, env: dict[str, str], runs: int = 3) -> tuple[float, float]:
-    """Median seconds from a fresh process's start to the library listed, and to the catalog up to date."""
+    """Median seconds from a fresh process's start to its first view listed, and to the catalog up to date."""
     listed: list[float] = []
     current: list[float] = []
     for _ in range(runs):
@@ -107,10 +108,13 @@ def relaunch_seconds(catalog: Path, env: dict[str, str], runs: int = 3) -> tuple
         command = [sys.executable, "-c", RELAUNCH, str(catalog)]
         child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
         assert child.stdout is not None
+        stuck = threading.Timer(120, child.kill)  # a relaunch that never gets there fails, not hangs
+        stuck.start()
         for line, times in (("listed", listed), ("up to date", current)):
             said = child.stdout.readline()
-            assert said.strip() == line, said
+            assert said.strip() == line, f"the relaunch said {said!r}, not {line!r}"
             times.append(time.perf_counter() - start)
+        stuck.cancel()
         assert child.wait(timeout=60) == 0
     return statistics.median(listed), statistics.median(current)
 
@@ -551,7 +555,7 @@ def main() -> None:
     window.close()
     figures["relaunch_listed_s"], figures["relaunch_up_to_date_s"] = relaunch_seconds(big, dict(os.environ))
     print(
-        f"Relaunch on the unchanged {args.items}-item catalog (window in a fresh process, median of 3): library "
+        f"Relaunch on the unchanged {args.items}-item catalog (window in a fresh process, median of 3): first view "
         f"listed {figures['relaunch_listed_s']:.2f} s, up to date {figures['relaunch_up_to_date_s']:.2f} s (target 2)"
     )
     closing_line({k: round(v, 3) for k, v in figures.items()})
