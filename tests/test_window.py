@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QMouseEvent, QPalette, QPixmap
-from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox, QStyleFactory, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QMessageBox, QStyleFactory, QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -308,6 +308,70 @@ def test_back_forward_with_filters_and_text(qtbot: QtBot, window: MainWindow, ca
     assert window.strip.forward_button.isEnabled()
     ask(qtbot, window, lambda: qtbot.keyClick(window.view, Qt.Key.Key_Escape))  # Esc: back to browsing
     assert window.presenter.query.browsing and not window.strip.chips
+
+
+def test_a_new_answer_shows_its_best_matches_and_back_returns_to_the_place_left(
+    qtbot: QtBot, window: MainWindow, catalog: Path
+) -> None:
+    """Scrolled down the library, a drop's answer opens at its top (not scrolled as the library was, its best
+    matches hidden above); Back and Forward return each view to where it was left, and to its current tile."""
+    window.resize(800, 600)
+    window.size_slider.setValue(window.size_slider.maximum())  # big tiles: the ten photos need scrolling
+    bar = window.view.verticalScrollBar()
+
+    def scroll_down() -> int:
+        """Into the third tile's line (not to the end: a view returned to may be a little taller or shorter)."""
+        line = window.view.gridSize().height()
+        qtbot.waitUntil(lambda: bar.maximum() > 3 * line, timeout=5000)
+        bar.setValue(2 * line + line // 3)
+        assert window.view.visible_rows()[0] > 0
+        return bar.value()
+
+    scroll_down()
+    area = window.view.viewport().rect()
+    shown = [window.results.index(row) for row in window.view.visible_rows()]
+    clicked = next(i for i in reversed(shown) if area.contains(window.view.visualRect(i).center()))
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=window.view.visualRect(clicked).center())
+    library_current, library_at = window.view.currentIndex().row(), bar.value()  # as far as clicking it scrolled
+    assert library_current == clicked.row()
+    ask(qtbot, window, lambda: drag(window.view.viewport(), file_mime(catalog / "item0.jpg")))
+    assert bar.value() == 0 and window.view.visible_rows()[0] == 0
+    answer_at = scroll_down()
+    ask(qtbot, window, lambda: drag(window.view.viewport(), file_mime(catalog / "bags" / "item5.jpg")))
+    assert bar.value() == 0
+    ask(qtbot, window, lambda: window.presenter.go(-1))
+    qtbot.waitUntil(lambda: bar.value() == answer_at, timeout=5000)
+    bar.setValue(answer_at // 2)  # left by Back at another place than before
+    ask(qtbot, window, lambda: window.presenter.go(-1))
+    qtbot.waitUntil(lambda: bar.value() == library_at, timeout=5000)
+    assert window.view.currentIndex().row() == library_current
+    ask(qtbot, window, lambda: window.presenter.go(1))
+    qtbot.waitUntil(lambda: bar.value() == answer_at // 2, timeout=5000)
+
+
+def test_a_view_left_before_its_answer_came_opens_at_its_top(qtbot: QtBot, window: MainWindow, catalog: Path) -> None:
+    """The grid still showed the view before it: where that one was scrolled says nothing of this one."""
+    window.resize(800, 600)
+    window.size_slider.setValue(window.size_slider.maximum())
+    bar = window.view.verticalScrollBar()
+    ask(qtbot, window, lambda: drag(window.view.viewport(), file_mime(catalog / "item0.jpg")))
+    qtbot.waitUntil(lambda: bar.maximum() > 3 * window.view.gridSize().height(), timeout=5000)
+    row = next(r for r in range(2, 9) if shown_names(window)[r] != "item5.jpg")  # also among the next answer's
+    window.view.scrollTo(window.results.index(row), QAbstractItemView.ScrollHint.PositionAtTop)
+    assert bar.value() > 0
+    assert window.workers is not None
+    window.workers.search.worker.gate.pause()
+    try:
+        drag(window.view.viewport(), file_mime(catalog / "bags" / "item5.jpg"))  # not answered yet …
+        drag(window.view.viewport(), file_mime(catalog / "item2.jpg"))  # … when this one is asked
+    finally:
+        window.workers.search.worker.gate.resume()
+    qtbot.waitUntil(lambda: up_to_date(window) and bar.value() == 0, timeout=10000)
+    ask(qtbot, window, lambda: window.presenter.go(-1))
+    assert [chip.image.path for chip in window.strip.chips] == [catalog / "bags" / "item5.jpg"]
+    qtbot.waitUntil(lambda: bar.maximum() > 3 * window.view.gridSize().height(), timeout=5000)  # laid out
+    qtbot.wait(100)
+    assert bar.value() == 0
 
 
 def test_back_to_a_cached_query_needs_no_worker(qtbot: QtBot, window: MainWindow, catalog: Path) -> None:

@@ -23,7 +23,7 @@ from fashion_desktop.catalog.query import DEFAULT_SORT, SORTS, FacetValue, Query
 from fashion_desktop.export.options import LookbookOptions
 from fashion_desktop.paths import shown
 from fashion_desktop.settings import Settings
-from fashion_desktop.ui.results_model import ResultsModel, display_name
+from fashion_desktop.ui.results_model import Place, ResultsModel, display_name
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
 from fashion_desktop.workers.board_edits import (
     AddToBoard,
@@ -99,20 +99,33 @@ def grouped(number: int) -> str:
 
 
 class History:
-    """Back/Forward through queries (with their filters and text), as a browser's history."""
+    """Back/Forward through queries (with their filters and text), as a browser's history, each with the place the
+    stylist left its view at."""
 
     def __init__(self) -> None:
         self.entries: list[Query] = []
+        self.places: list[Place | None] = []
         self.position = -1
 
     def push(self, query: Query) -> None:
         current = self.current
         if current is not None and _only_text_differs(current, query):
             self.entries[self.position] = query  # typing is one step, not one per letter
+            self.places[self.position] = None  # a view of other items
             return
-        del self.entries[self.position + 1 :]
+        del self.entries[self.position + 1 :], self.places[self.position + 1 :]
         self.entries.append(query)
+        self.places.append(None)
         self.position = len(self.entries) - 1
+
+    def leave(self, place: Place | None) -> None:
+        """The current entry's view is left at `place`."""
+        if self.entries:
+            self.places[self.position] = place
+
+    @property
+    def place(self) -> Place | None:
+        return self.places[self.position] if self.entries else None
 
     @property
     def current(self) -> Query | None:
@@ -128,7 +141,7 @@ class History:
         return self.entries[self.position]
 
     def clear(self) -> None:
-        self.entries, self.position = [], -1
+        self.entries, self.places, self.position = [], [], -1
 
 
 def _only_text_differs(first: Query, second: Query) -> bool:
@@ -393,15 +406,25 @@ class Presenter(QObject):
         self.skippedChanged.emit(self.skipped)
 
     # -- asking ---------------------------------------------------------------------------------------------------
-    def set_query(self, query: Query, *, record: bool = True) -> None:
-        """Show the answer to `query` (from the cache when Back/Forward or a repeat asks again)."""
+    def set_query(self, query: Query, *, record: bool = True, place: Place | None = None) -> None:
+        """Show the answer to `query` (from the cache when Back/Forward or a repeat asks again), at `place` (else
+        at its top)."""
+        if record:
+            self._leave_view()
         self.query = query
+        self.model.return_to = place
         if record:
             self.history.push(query)
         self._remember_session()
         self.queryChanged.emit(query)
         self.historyChanged.emit(self.history.can_go(-1), self.history.can_go(1))
         self._run(query)
+
+    def _leave_view(self) -> None:
+        """Note where the stylist leaves the view on screen, for Back and Forward to return there (not while its
+        answer is still awaited: the grid then shows an older view)."""
+        if not self.waiting:
+            self.history.leave(self.model.place)
 
     def _run(self, query: Query, keep_position: bool = False) -> None:
         if self.catalog is None:
@@ -483,18 +506,21 @@ class Presenter(QObject):
     def set_count(self, count: int) -> None:
         self.settings.results_count = count
         if count != self.query.k:
-            self.set_query(replace(self.query, k=count), record=False)
+            self.set_query(replace(self.query, k=count), record=False, place=self.model.place)
 
     def set_collapse(self, collapse: bool) -> None:
         self.settings.collapse_duplicates = collapse
         if collapse != self.query.collapse_duplicates:
-            self.set_query(replace(self.query, collapse_duplicates=collapse), record=False)
+            self.set_query(replace(self.query, collapse_duplicates=collapse), record=False, place=self.model.place)
 
     def go(self, step: int) -> None:
         """Back (-1) or Forward (+1)."""
+        if not self.history.can_go(step):
+            return
+        self._leave_view()
         query = self.history.go(step)
         if query is not None:
-            self.set_query(query, record=False)
+            self.set_query(query, record=False, place=self.history.place)
 
     # -- files opened from outside the window (Open with, a second launch, macOS's file-open event) ---------------
     def search_opened_files(self, images: Sequence[Path], note: str = "") -> None:

@@ -55,6 +55,16 @@ class Tile:
     missing: bool = False  # a board item whose file is gone: painted as such, never a blank box
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where the stylist was in a view: the first tile in view and the current one. Back and Forward return there,
+    as a browser does; a new view opens at its top."""
+
+    top: RowKey | None
+    current: RowKey | None = None
+    offset: int = 0  # how far the top tile's line is scrolled up out of view, in pixels
+
+
 def display_name(result: SearchResult) -> str:
     """The product's name from styles.csv, else the file name."""
     return result.metadata.get(NAME) or result.path.name
@@ -80,6 +90,8 @@ class ResultsModel(QAbstractListModel):
         self.request_id = 0  # the answer shown
         self.browsing = False
         self.keep_position = False  # the next reset refreshes the same view: the grid keeps its scroll position
+        self.return_to: Place | None = None  # the next reset shows a view left before: the grid returns there
+        self.place: Place | None = None  # where the stylist is in the view shown (noted by the grid)
         self.catalog = ""  # the catalog shown (its items, dragged, are recognised by the boards)
         self.board: int | None = None  # the board shown, if any
         self._ids: list[RowKey] = []
@@ -220,6 +232,7 @@ class ResultsModel(QAbstractListModel):
         cards: list[BoardCard] | None = None,
     ) -> None:
         self.beginResetModel()
+        self.place = None
         self.request_id = request_id
         self.browsing = browsing
         self.board = board
@@ -235,6 +248,7 @@ class ResultsModel(QAbstractListModel):
         self._wanted_pages.clear()
         self.endResetModel()
         self.keep_position = False
+        self.return_to = None
 
     def clear(self) -> None:
         self._reset(0, [], {}, browsing=False)

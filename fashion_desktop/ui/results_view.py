@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QPushButton,
 
 from fashion_desktop.ui.mime import dragged_items
 from fashion_desktop.ui.result_delegate import ResultDelegate
-from fashion_desktop.ui.results_model import ResultsModel, RowKey
+from fashion_desktop.ui.results_model import Place, ResultsModel, RowKey
 
 MIN_SIDE, MAX_SIDE, SIDE_STEP = 96, 320, 24
 
@@ -112,9 +112,15 @@ class ResultsView(QListView):
         self._settled = QTimer(self, singleShot=True, interval=150)
         self._settled.timeout.connect(self._report_visible)
         self.verticalScrollBar().valueChanged.connect(lambda _: self._settled.start())
+        self.verticalScrollBar().valueChanged.connect(lambda _: self._scrolled())
+        self.verticalScrollBar().rangeChanged.connect(lambda *_: self._scroll_range_grew())
+        self.selectionModel().currentChanged.connect(lambda *_: self._note_place())
+        self.selectionModel().selectionChanged.connect(lambda *_: self._note_place())
         model.modelAboutToBeReset.connect(self._remember_position)
         model.modelReset.connect(self._after_reset)
         self._position: int | None = None
+        self._return: int | None = None  # a position the grid scrolls on to as its layout grows
+        self._scrolling_myself = False
         self._current_item: RowKey | None = None
         self._selected_items: list[RowKey] = []
         self._drop_marker: QRect | None = None
@@ -214,11 +220,13 @@ class ResultsView(QListView):
         grid = self.gridSize()
         if self.results.rowCount() == 0 or grid.width() <= 0 or grid.height() <= 0:
             return []
-        area = self.viewport().rect()
-        columns = max(1, area.width() // grid.width())
+        columns, height = self._columns(), self.viewport().height()
         top = self.verticalScrollBar().value()
-        first_line, last_line = top // grid.height(), (top + area.height() - 1) // grid.height()
+        first_line, last_line = top // grid.height(), (top + height - 1) // grid.height()
         return list(range(first_line * columns, min(self.results.rowCount(), (last_line + 1) * columns)))
+
+    def _columns(self) -> int:
+        return max(1, self.viewport().width() // max(1, self.gridSize().width()))
 
     def _report_visible(self) -> None:
         rows = self.visible_rows()
@@ -227,7 +235,18 @@ class ResultsView(QListView):
             self.results.keep_thumbnails_for(range(max(0, rows[0] - margin), rows[-1] + margin))
         self.visibleRowsChanged.emit(rows)
 
-    # -- keeping the place when the same view is refreshed ---------------------------------------------------------
+    # -- the place in a view: kept when it is refreshed, returned to by Back, the top of a new one -------------------
+    def _note_place(self) -> None:
+        rows, current = self.visible_rows(), self.currentIndex()
+        top = self.results.key_at(rows[0]) if rows else None
+        offset = self.verticalScrollBar().value() - self._line_position(rows[0]) if rows else 0
+        chosen = current.isValid() and self.selectionModel().isSelected(current)  # not Qt's default first row
+        self.results.place = Place(top, self.results.key_at(current.row()) if chosen else None, offset)
+
+    def _line_position(self, row: int) -> int:
+        """The scroll position that shows `row`'s line at the top of the grid."""
+        return row // self._columns() * self.gridSize().height()
+
     def _remember_position(self) -> None:
         """A refresh of the same view (new photos indexed, a board edited) keeps the scroll position, the current
         item and the selection."""
@@ -241,7 +260,9 @@ class ResultsView(QListView):
         board_shown = self.results.board is not None
         if board_shown != (self.dragDropMode() == QListView.DragDropMode.DragDrop):
             self.setDragDropMode(QListView.DragDropMode.DragDrop if board_shown else QListView.DragDropMode.DragOnly)
-        row = self.results.row_of(self._current_item) if self._current_item is not None else None
+        place = self.results.return_to
+        current = self._current_item if place is None else place.current
+        row = self.results.row_of(current) if current is not None else None
         if row is not None:
             self.selectionModel().setCurrentIndex(
                 self.results.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect
@@ -252,10 +273,37 @@ class ResultsView(QListView):
             for selected in rows:
                 selection.select(self.results.index(selected), self.results.index(selected))
             self.selectionModel().select(selection, QItemSelectionModel.SelectionFlag.Select)
+        top = self.results.row_of(place.top) if place is not None and place.top is not None else None
+        self._return = None
         if self._position is not None:
-            position = self._position
-            QTimer.singleShot(0, lambda: self.verticalScrollBar().setValue(position))
+            self._scroll_to(self._position)
+        elif top is not None:
+            assert place is not None
+            self._scroll_to(self._line_position(top) + min(place.offset, self.gridSize().height() - 1))
+        else:
+            self.verticalScrollBar().setValue(0)  # a new view opens at its top, with its best matches
         self._settled.start()
+
+    def _scroll_to(self, position: int) -> None:
+        """Scroll to `position`, or as far as the grid is laid out yet and on as its layout grows: a big library is
+        laid out a batch of tiles per event-loop turn (44k tiles: 22 turns). Scrolling by the stylist meanwhile
+        ends it."""
+        bar = self.verticalScrollBar()
+        self._scrolling_myself = True
+        try:
+            bar.setValue(position)
+        finally:
+            self._scrolling_myself = False
+        self._return = position if bar.value() < position else None
+
+    def _scroll_range_grew(self) -> None:
+        if self._return is not None:
+            self._scroll_to(self._return)
+
+    def _scrolled(self) -> None:
+        if not self._scrolling_myself:
+            self._return = None  # the stylist scrolls: the grid no longer returns to where it was going
+        self._note_place()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

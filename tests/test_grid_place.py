@@ -1,0 +1,119 @@
+"""Where the grid stands in a view: a new view opens at its top (its best matches), a refresh keeps the place, and
+a view returned to (Back, Forward) shows again the tiles it was left at, also deep in a big library that the grid
+lays out a batch at a time."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from fashion_desktop.catalog.query import SearchResult
+from fashion_desktop.ui.results_model import Place, ResultsModel
+from fashion_desktop.ui.results_view import ResultsView
+from tests.images import gradient
+
+LIBRARY = 30_000  # well past the grid's layout batch (2 000 tiles)
+
+
+@pytest.fixture
+def grid(qtbot: QtBot) -> ResultsView:
+    view = ResultsView(ResultsModel(), 120)
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "look.jpg"
+    gradient(160, 200, seed=1).save(path)
+    return path
+
+
+def show_library(view: ResultsView, request_id: int, photo: Path) -> None:
+    first = [SearchResult(item_id=index, path=photo, score=math.nan) for index in range(10)]
+    view.results.set_library(request_id, list(range(LIBRARY)), first)
+
+
+def show_results(view: ResultsView, request_id: int, photo: Path, count: int = 60) -> None:
+    results = [SearchResult(item_id=100_000 + index, path=photo, score=0.9) for index in range(count)]
+    view.results.set_results(request_id, results)
+
+
+def first_shown(view: ResultsView) -> int:
+    rows = view.visible_rows()
+    assert rows
+    return int(view.results.key_at(rows[0]))
+
+
+def position_of(view: ResultsView, row: int) -> int:
+    """The scroll bar's value that puts `row`'s line at the top of the grid."""
+    columns = view.viewport().width() // view.gridSize().width()
+    return row // columns * view.gridSize().height()
+
+
+def scroll_to_row(qtbot: QtBot, view: ResultsView, row: int) -> None:
+    """As the stylist would: the scroll bar dragged until `row`'s line is the first shown."""
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() >= position_of(view, row), timeout=10000)  # laid out so far
+    bar.setValue(position_of(view, row))
+    assert row in view.visible_rows()[: view.viewport().width() // view.gridSize().width()]
+
+
+def test_a_new_view_opens_at_its_top(qtbot: QtBot, grid: ResultsView, photo: Path) -> None:
+    show_library(grid, 1, photo)
+    scroll_to_row(qtbot, grid, 20_000)
+    assert first_shown(grid) > 19_000
+    show_results(grid, 2, photo)
+    assert grid.verticalScrollBar().value() == 0 and grid.visible_rows()[0] == 0  # the best match in view
+    grid.verticalScrollBar().setValue(grid.verticalScrollBar().maximum())
+    show_library(grid, 3, photo)
+    QApplication.processEvents()
+    assert grid.verticalScrollBar().value() == 0 and first_shown(grid) == 0
+
+
+def test_a_view_returned_to_shows_the_tiles_it_was_left_at(qtbot: QtBot, grid: ResultsView, photo: Path) -> None:
+    show_library(grid, 1, photo)
+    scroll_to_row(qtbot, grid, 25_000)
+    grid.select_row(grid.visible_rows()[3])
+    left = grid.results.place
+    assert left is not None and left.top == first_shown(grid) and left.current == grid.visible_rows()[3]
+    show_results(grid, 2, photo)
+    assert grid.results.place == Place(100_000, None)
+    grid.results.return_to = left
+    show_library(grid, 3, photo)  # the library is laid out again a batch at a time, from its start
+    qtbot.waitUntil(lambda: bool(grid.visible_rows()) and first_shown(grid) == left.top, timeout=10000)
+    assert grid.currentIndex().row() == left.current
+    assert grid.results.return_to is None, "only the view it was given with returns there"
+
+
+def test_a_refresh_keeps_the_place_deep_in_a_big_library(qtbot: QtBot, grid: ResultsView, photo: Path) -> None:
+    show_library(grid, 1, photo)
+    scroll_to_row(qtbot, grid, 25_000)
+    before = grid.verticalScrollBar().value()
+    grid.results.keep_position = True  # new photos indexed meanwhile: the same view again
+    show_library(grid, 2, photo)
+    qtbot.waitUntil(lambda: grid.verticalScrollBar().value() == before, timeout=10000)
+
+
+def test_scrolling_while_the_grid_returns_wins(qtbot: QtBot, grid: ResultsView, photo: Path) -> None:
+    """The return waits for the layout; if the stylist scrolls meanwhile, her scrolling is not undone."""
+    show_library(grid, 1, photo)
+    scroll_to_row(qtbot, grid, 25_000)
+    left = grid.results.place
+    show_results(grid, 2, photo)
+    grid.results.return_to = left
+    show_library(grid, 3, photo)
+    bar, screen = grid.verticalScrollBar(), grid.viewport().height()
+    while bar.maximum() < 2 * screen:  # one event-loop turn at a time, as the layout grows
+        QApplication.processEvents()
+    assert bar.value() < position_of(grid, 25_000), "the return is under way: the layout has not reached it"
+    bar.setValue(screen)  # she scrolls meanwhile
+    qtbot.waitUntil(lambda: bar.maximum() >= position_of(grid, 25_000), timeout=10000)  # the layout is done
+    assert bar.value() == screen
