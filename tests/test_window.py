@@ -308,6 +308,10 @@ def test_back_forward_with_filters_and_text(qtbot: QtBot, window: MainWindow, ca
     assert window.strip.forward_button.isEnabled()
     ask(qtbot, window, lambda: qtbot.keyClick(window.view, Qt.Key.Key_Escape))  # Esc: back to browsing
     assert window.presenter.query.browsing and not window.strip.chips
+    window.view.select_row(1)
+    assert not window.forward_action.isEnabled()
+    qtbot.keyClick(window.view, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)  # nowhere to go forward …
+    assert window.view.selected_rows() == [1]  # … and the selection stays
 
 
 def test_a_new_answer_shows_its_best_matches_and_back_returns_to_the_place_left(
@@ -347,6 +351,57 @@ def test_a_new_answer_shows_its_best_matches_and_back_returns_to_the_place_left(
     assert window.view.currentIndex().row() == library_current
     ask(qtbot, window, lambda: window.presenter.go(1))
     qtbot.waitUntil(lambda: bar.value() == answer_at // 2, timeout=5000)
+
+
+def test_back_to_a_current_tile_scrolled_away_shows_its_details_and_caption(
+    qtbot: QtBot, window: MainWindow, catalog: Path
+) -> None:
+    """Back returns to the tile chosen even when it is out of view: the detail pane shows it, with its caption (the
+    caption is asked for though the tile is not on screen)."""
+    window.resize(800, 600)
+    window.size_slider.setValue(window.size_slider.maximum())
+    bar = window.view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 3 * window.view.gridSize().height(), timeout=5000)
+    first = window.results.index(0)
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=window.view.visualRect(first).center())
+    chosen = window.results.result_at(0)
+    assert chosen is not None and window.detail.result == chosen
+    bar.setValue(bar.maximum())  # the chosen tile scrolls out of view
+    assert 0 not in window.view.visible_rows()
+    ask(qtbot, window, lambda: drag(window.view.viewport(), file_mime(catalog / "item2.jpg")))
+    ask(qtbot, window, lambda: window.presenter.go(-1))
+    assert window.view.currentIndex().row() == 0 and 0 not in window.view.visible_rows()
+    assert window.detail.result is not None and window.detail.result.item_id == chosen.item_id
+    qtbot.waitUntil(lambda: window.detail.caption.text() not in ("", "Caption being written…"), timeout=20000)
+
+
+def test_back_shows_the_current_tile_of_a_library_read_a_page_at_a_time(
+    qtbot: QtBot, app_paths: AppPaths, catalog: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a big library the tiles are read a page at a time: the current tile returned to by Back may not be read
+    yet. The detail pane shows it once its page arrives, not "Nothing selected" beside a highlighted tile."""
+    import fashion_desktop.ui.results_model as results_model
+    import fashion_desktop.workers.engine as engine
+
+    monkeypatch.setattr(engine, "FIRST_PAGE", 2)  # ten photos, read as a library of five pages
+    monkeypatch.setattr(results_model, "PAGE", 2)
+    with running_window(qtbot, app_paths, catalog) as window:
+        window.resize(800, 600)
+        window.size_slider.setValue(window.size_slider.maximum())
+        bar = window.view.verticalScrollBar()
+        qtbot.waitUntil(lambda: bar.maximum() > 3 * window.view.gridSize().height(), timeout=5000)
+        bar.setValue(bar.maximum())
+        last = window.results.index(CATALOG_SIZE - 1)
+        qtbot.waitUntil(lambda: window.results.result_at(last.row()) is not None, timeout=5000)
+        qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=window.view.visualRect(last).center())
+        chosen = window.results.result_at(last.row())
+        assert chosen is not None and window.detail.result == chosen
+        bar.setValue(0)  # the chosen tile out of view: nothing paints it, so nothing reads its page but the pane
+        ask(qtbot, window, lambda: drag(window.view.viewport(), file_mime(catalog / "item2.jpg")))
+        ask(qtbot, window, lambda: window.presenter.go(-1))  # the library again: its first page only, at first
+        assert window.view.currentIndex().row() == last.row() and last.row() not in window.view.visible_rows()
+        qtbot.waitUntil(lambda: window.detail.result is not None, timeout=5000)
+        assert window.detail.result is not None and window.detail.result.item_id == chosen.item_id
 
 
 def test_a_view_left_before_its_answer_came_opens_at_its_top(qtbot: QtBot, window: MainWindow, catalog: Path) -> None:
@@ -478,11 +533,16 @@ def test_quick_look(qtbot: QtBot, window: MainWindow) -> None:
     first = look.shown.item_id
     qtbot.waitUntil(lambda: not look.picture.pixmap().isNull(), timeout=10000)
     width = look.picture.width()
-    qtbot.keyClick(look, Qt.Key.Key_Plus)
+    look.activateWindow()  # as the window system does: the dialog's first focusable child gets the keys
+    qtbot.waitUntil(look.isActiveWindow, timeout=5000)
+    keys = QApplication.focusWidget() or look  # where the stylist's keys go
+    qtbot.keyClick(keys, Qt.Key.Key_Plus)
     assert look.picture.width() > width
-    qtbot.keyClick(look, Qt.Key.Key_Right)
+    qtbot.keyClick(keys, Qt.Key.Key_Right)
     assert look.shown.item_id != first and window.view.selected_rows() == [1]
-    qtbot.keyClick(look, Qt.Key.Key_Escape)
+    qtbot.keyClick(keys, Qt.Key.Key_Left)
+    assert look.shown.item_id == first and window.view.selected_rows() == [0]
+    qtbot.keyClick(keys, Qt.Key.Key_Escape)
     assert not look.isVisible()
 
 

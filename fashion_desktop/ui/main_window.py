@@ -278,6 +278,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.countChanged.connect(presenter.set_count)
         self.filter_bar.clearRequested.connect(presenter.clear_filters)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.results.dataChanged.connect(self._tiles_changed)
         self.view.doubleClicked.connect(lambda _: self.more_like_selected())
         self.view.moreLikeRequested.connect(self.more_like_selected)
         self.view.quickLookRequested.connect(self.quick_look_selected)
@@ -436,11 +437,20 @@ class MainWindow(QMainWindow):
         if self.quick_look.isVisible() and result is not None:
             self._show_quick_look(current.row(), result)
 
+    def _tiles_changed(self, top: QModelIndex, bottom: QModelIndex) -> None:
+        """The current tile's details arrived (a page of a big library read after Back returned to it)."""
+        current = self.view.currentIndex()
+        if self.detail.result is None and current.isValid() and top.row() <= current.row() <= bottom.row():
+            self._show_current()
+
     def _show_current(self) -> SearchResult | None:
         """The detail pane follows the grid's current item (kept across a refresh of the same view), else is
-        empty."""
+        empty. Its caption is asked for even when the tile is out of view."""
         current = self.view.currentIndex()
+        self.presenter.set_detail_row(current.row() if current.isValid() else None)
         result = self.results.result_at(current.row()) if current.isValid() else None
+        if result is None and current.isValid():
+            self.results.fetch(current.row())  # shown when its page arrives (_tiles_changed)
         caption = self.results.caption_of(result) if result else None
         card = self.results.card_at(current.row()) if current.isValid() else None
         if card is not None:

@@ -219,6 +219,7 @@ class Presenter(QObject):
         self._cache: OrderedDict[Query, SearchAnswer | BrowseAnswer] = OrderedDict()
         self._last_browse_refresh = 0.0
         self._visible: list[int] = []  # grid rows in view, for captions
+        self._detail_row: int | None = None  # the row the detail pane shows, captioned right after those in view
         self._attached = False
         self.waiting = False  # a question is out and its answer not shown yet
         self.paused = False  # indexing held by the stylist (also a run that has not started yet)
@@ -597,8 +598,9 @@ class Presenter(QObject):
 
     def _paged(self, page: PageAnswer) -> None:
         self.model.add_page(page.request_id, page.offset, page.results)
-        if set(range(page.offset, page.offset + len(page.results))) & set(self._visible):
-            self.caption_rows(self._visible)  # tiles in view just got their details: caption them
+        shown = {*self._visible, *([] if self._detail_row is None else [self._detail_row])}
+        if set(range(page.offset, page.offset + len(page.results))) & shown:
+            self.caption_rows(self._visible)  # tiles in view (or in the detail pane) got their details: caption them
 
     def _page_needed(self, request_id: int, offset: int, item_ids: object) -> None:
         if request_id == self.model.request_id and isinstance(item_ids, list):
@@ -627,6 +629,8 @@ class Presenter(QObject):
         wanted: list[int] = []
         if self.settings.captions:
             rows = list(visible)
+            if self._detail_row is not None and self._detail_row not in rows:
+                rows.append(self._detail_row)
             if not self.model.browsing:
                 rows += [row for row in range(self.model.rowCount()) if row not in set(visible)]
             wanted = self.model.uncaptioned(rows)
@@ -638,6 +642,14 @@ class Presenter(QObject):
         self._caption.emit(self._caption_request, wanted)
         if self.background.phase == "running" and not self.give_way_timer.isActive():
             self._ask_background()
+
+    def set_detail_row(self, row: int | None) -> None:
+        """The detail pane shows this row: its caption is wanted even when its tile is out of view (Back returned
+        to a view whose current tile is scrolled away)."""
+        changed = row != self._detail_row
+        self._detail_row = row
+        if changed and row is not None and row not in self._visible and self.model.uncaptioned([row]):
+            self.caption_rows(self._visible)
 
     def give_way(self) -> None:
         """The grid scrolls: the background run stops (at once, unless its batch is of tiles in view) and starts

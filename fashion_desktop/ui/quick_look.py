@@ -29,6 +29,7 @@ class QuickLook(QDialog):
         self.area.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.area.setWidget(self.picture)
         self.area.setWidgetResizable(False)
+        self.area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the arrows move to the next item, not scroll the picture
         self.info = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)

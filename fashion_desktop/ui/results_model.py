@@ -312,6 +312,11 @@ class ResultsModel(QAbstractListModel):
         return found
 
     # -- pages while browsing ---------------------------------------------------------------------------------
+    def fetch(self, row: int) -> None:
+        """Read this row's tile even though it is not painted (the detail pane shows it)."""
+        if 0 <= row < len(self._ids) and row not in self._results:
+            self._want(row)
+
     def _want(self, row: int) -> None:
         page = row // PAGE
         if self.browsing and page not in self._requested_pages:

@@ -200,6 +200,9 @@ class ResultsView(QListView):
         if key == Qt.Key.Key_B and not event.modifiers():  # the grid takes letters for its type-ahead search first
             self.addToBoardRequested.emit()
             return
+        if event.modifiers() & Qt.KeyboardModifier.AltModifier and key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            event.ignore()  # Back/Forward, which reach here only when there is nowhere to go: not a move
+            return
         super().keyPressEvent(event)
 
     # -- selection -------------------------------------------------------------------------------------------------
