@@ -632,7 +632,8 @@ class Presenter(QObject):
             if self._detail_row is not None and self._detail_row not in rows:
                 rows.append(self._detail_row)
             if not self.model.browsing:
-                rows += [row for row in range(self.model.rowCount()) if row not in set(visible)]
+                asked = set(rows)
+                rows += [row for row in range(self.model.rowCount()) if row not in asked]
             wanted = self.model.uncaptioned(rows)
         self._wantCaptions.emit(self.catalog or "", wanted)  # a cancelled batch of anything else stops at once
         if not wanted:
