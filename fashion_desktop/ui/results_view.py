@@ -240,9 +240,12 @@ class ResultsView(QListView):
 
     # -- the place in a view: kept when it is refreshed, returned to by Back, the top of a new one -------------------
     def _note_place(self) -> None:
-        rows, current = self.visible_rows(), self.currentIndex()
-        top = self.results.key_at(rows[0]) if rows else None
-        offset = self.verticalScrollBar().value() - self._line_position(rows[0]) if rows else 0
+        """On every scroll step: the first tile in view by arithmetic, not the list of those in view."""
+        value, height, current = self.verticalScrollBar().value(), self.gridSize().height(), self.currentIndex()
+        first = value // height * self._columns() if height > 0 else 0
+        shown = first < self.results.rowCount()
+        top = self.results.key_at(first) if shown else None
+        offset = value - self._line_position(first) if shown else 0
         chosen = current.isValid() and self.selectionModel().isSelected(current)  # not Qt's default first row
         self.results.place = Place(top, self.results.key_at(current.row()) if chosen else None, offset)
 
