@@ -3,11 +3,13 @@
     python bench/index.py [--models DIR] [--sizes 44000,200000,1000000] [--skip-indexing] [--skip-search]
 
 1. Indexing generated catalogs of small (60×80) and large (2400×3200) JPEGs with the full-size random-weight
-   ResNet50 (2 threads), round after round on one warm session: the bare batched model (`embed_pixels` on ready
-   [32, 3, 224, 224] batches), this pipeline (hashing, decoding threads, the model on its own thread, committed
-   store), the previous pipeline (main at commit 4413877c: its indexer on the same store) and the seed-style
-   pipeline (transformers image processor + PyTorch, one image at a time). Pipeline efficiency = pipeline ÷ bare
-   model of the same round.
+   ResNet50 (2 threads), round after round on one warm session per variant: the bare batched model (`embed_pixels`
+   on ready [32, 3, 224, 224] batches), this pipeline (hashing, decoding threads, the model on its own thread,
+   committed store), the previous pipeline (main at commit 4413877c: its indexer on the same store) and the
+   seed-style pipeline (transformers image processor + PyTorch, one image at a time). Pipeline efficiency = pipeline
+   ÷ bare model of the same round. The int8 graph (static quantization, calibrated at export) runs the bare model
+   and this pipeline too, in the same rounds: the app uses it where `--check-quality` passed on real weights, so
+   here (random weights) only its speed means anything.
 2. The search index at each size on synthetic 2048-d unit vectors, clustered (CNN-like) and uniform, written into a
    real catalog store. Each approach runs in a fresh process, so its memory is its own: this version (vectors read
    by position from the vector file; projection and tree cached beside it) and the previous one (main at commit
@@ -24,6 +26,7 @@ Not a test: run by hand; the last line is one JSON object of the figures.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -42,10 +45,14 @@ sys.path[:0] = [str(REPO), str(REPO / "bench")]
 import numpy as np  # noqa: E402
 from common import bench_paths, closing_line  # noqa: E402
 
+from fashion_desktop.models.base import Variant  # noqa: E402
+
 DIM = 2048
 BATCH = 32
 PREVIOUS = "4413877c"  # main before this branch: the indexer, vector loading and search index compared with
 MODEL = "bench-model"
+SEED = "seed (HF processor + PyTorch, 1 by 1)"
+VARIANTS: tuple[Variant, ...] = ("fp32", "int8")
 QUERIES = 30
 
 
@@ -71,46 +78,63 @@ def bench_indexing(models: Path, counts: dict[str, int], rounds: int, work: Path
 
     torch.set_num_threads(2)
     model, processor = resnet.load(Source("microsoft/resnet-50", random_weights="full"))
-    embedder = ImageEmbedder(models / "resnet50", variant="fp32", threads=2)
     ready = np.random.default_rng(0).standard_normal((BATCH, 3, 224, 224)).astype(np.float32)
-    started = time.perf_counter()
-    embedder.embed_pixels(ready)
-    print(f"\nSession: first batch of {BATCH} in {time.perf_counter() - started:.1f}s (warm-up, not counted below)")
+    embedders = {variant: ImageEmbedder(models / "resnet50", variant=variant, threads=2) for variant in VARIANTS}
+    for variant, embedder in embedders.items():
+        started = time.perf_counter()
+        embedder.embed_pixels(ready)
+        print(f"\nSession {variant}: first batch of {BATCH} in {time.perf_counter() - started:.1f}s (warm-up)")
     sys.path.insert(0, str(previous_module(work, "indexer")))
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, size in (("small", (60, 80)), ("large", (2400, 3200))):
             folder = Path(tmp) / label
             make_jpegs(folder, counts[label], size)
-            rates = indexing_rounds(folder, models, embedder, ready, (model, processor), rounds)
+            rates = indexing_rounds(folder, models, embedders, ready, (model, processor), rounds)
             medians = {name: statistics.median(values) for name, values in rates.items()}
-            efficiency = [p / b for p, b in zip(rates["this pipeline"], rates["bare model"], strict=True)]
-            before = [p / b for p, b in zip(rates["previous pipeline"], rates["bare model"], strict=True)]
             files = len(list(folder.glob("*.jpg")))
             print(f"\nIndexing {files} {label} JPEGs {size[0]}×{size[1]}: images/s, {rounds} interleaved rounds")
             for name, values in rates.items():
                 print(f"  {name:<34} {medians[name]:7.2f}  (rounds: {', '.join(f'{v:.2f}' for v in values)})")
+            seed = medians[SEED]
+            for variant in VARIANTS:
+                efficiency = ratios(rates[f"this pipeline {variant}"], rates[f"bare model {variant}"])
+                speedup = medians[f"this pipeline {variant}"] / seed
+                print(
+                    f"  {variant}: this pipeline / bare model {statistics.median(efficiency):.0%} "
+                    f"(rounds: {', '.join(f'{e:.0%}' for e in efficiency)}); this pipeline / seed {speedup:.2f}x"
+                )
+                suffix = "" if variant == "fp32" else f"_{variant}"
+                figures[f"index_{label}_bare_images_per_s{suffix}"] = medians[f"bare model {variant}"]
+                figures[f"index_{label}_images_per_s{suffix}"] = medians[f"this pipeline {variant}"]
+                figures[f"index_{label}_efficiency{suffix}"] = statistics.median(efficiency)
+                figures[f"index_{label}_speedup_vs_seed{suffix}"] = speedup
+            before = ratios(rates["previous pipeline fp32"], rates["bare model fp32"])
             print(
-                f"  this pipeline / bare model: {statistics.median(efficiency):.0%} "
-                f"(rounds: {', '.join(f'{e:.0%}' for e in efficiency)}); previous pipeline / bare model: "
-                f"{statistics.median(before):.0%} (rounds: {', '.join(f'{e:.0%}' for e in before)})"
+                f"  previous pipeline / bare model fp32: {statistics.median(before):.0%} "
+                f"(rounds: {', '.join(f'{e:.0%}' for e in before)})"
             )
-            seed = medians["seed (HF processor + PyTorch, 1 by 1)"]
-            print(f"  this pipeline / seed: {medians['this pipeline'] / seed:.2f}x")
-            figures[f"index_{label}_bare_images_per_s"] = medians["bare model"]
-            figures[f"index_{label}_images_per_s"] = medians["this pipeline"]
-            figures[f"index_{label}_previous_images_per_s"] = medians["previous pipeline"]
-            figures[f"index_{label}_efficiency"] = statistics.median(efficiency)
+            figures[f"index_{label}_previous_images_per_s"] = medians["previous pipeline fp32"]
             figures[f"index_{label}_previous_efficiency"] = statistics.median(before)
-            figures[f"index_{label}_speedup_vs_seed"] = medians["this pipeline"] / seed
     return figures
 
 
+def ratios(numerators: list[float], denominators: list[float]) -> list[float]:
+    """Round by round: both figures of a ratio come from the same round, under the same load."""
+    return [n / d for n, d in zip(numerators, denominators, strict=True)]
+
+
 def indexing_rounds(
-    folder: Path, models: Path, embedder: Any, ready: np.ndarray, seed_model: tuple[Any, Any], rounds: int
+    folder: Path,
+    models: Path,
+    embedders: dict[Variant, Any],
+    ready: np.ndarray,
+    seed_model: tuple[Any, Any],
+    rounds: int,
 ) -> dict[str, list[float]]:
     """Images per second of each way of indexing `folder`, round after round (the machine's other load hits them
-    alike): the bare batched model on ready batches, this pipeline, the previous one (commit PREVIOUS), the seed."""
+    alike): per model variant the bare batched model on ready batches and this pipeline; the previous pipeline
+    (commit PREVIOUS, fp32); the seed."""
     import previous_indexer  # type: ignore[import-not-found]
     from PIL import Image
 
@@ -120,14 +144,14 @@ def indexing_rounds(
     files = sorted(folder.glob("*.jpg"))
     seed_files = files[:48]  # the seed is slow: its rate on a few files
 
-    def bare() -> float:
+    def bare(embedder: Any) -> float:
         batches = -(-len(files) // BATCH)
         start = time.perf_counter()
         for _ in range(batches):
             embedder.embed_pixels(ready)
         return batches * BATCH / (time.perf_counter() - start)
 
-    def pipeline(indexer: Callable[[Catalog], Any]) -> float:
+    def pipeline(embedder: Any, indexer: Callable[[Catalog], Any]) -> float:
         catalog = Catalog.open(folder, bench_paths(models), embedder=embedder)  # a fresh data folder each time
         start = time.perf_counter()
         report = indexer(catalog)
@@ -145,12 +169,18 @@ def indexing_rounds(
             resnet.torch_pooled(model, pixels)
         return len(seed_files) / (time.perf_counter() - start)
 
-    ways: dict[str, Callable[[], float]] = {
-        "bare model": bare,
-        "this pipeline": lambda: pipeline(lambda catalog: catalog.index()),
-        "previous pipeline": lambda: pipeline(lambda catalog: previous_indexer.Indexer(catalog.store, embedder).run()),
-        "seed (HF processor + PyTorch, 1 by 1)": seed,
-    }
+    def index(catalog: Catalog) -> Any:
+        return catalog.index()
+
+    def previous(catalog: Catalog) -> Any:
+        return previous_indexer.Indexer(catalog.store, embedders["fp32"]).run()
+
+    ways: dict[str, Callable[[], float]] = {}
+    for variant, embedder in embedders.items():
+        ways[f"bare model {variant}"] = functools.partial(bare, embedder)
+        ways[f"this pipeline {variant}"] = functools.partial(pipeline, embedder, index)
+    ways["previous pipeline fp32"] = functools.partial(pipeline, embedders["fp32"], previous)
+    ways[SEED] = seed
     rates: dict[str, list[float]] = {name: [] for name in ways}
     for _ in range(rounds):
         for name, way in ways.items():
@@ -453,7 +483,16 @@ def main() -> None:
     args = parser.parse_args()
     figures: dict[str, float] = {"cpus": float(os.cpu_count() or 0)}
     if not args.skip_indexing:
-        export = [sys.executable, str(REPO / "export_models.py"), "--random-weights", "full", "--only", "resnet"]
+        export = [
+            sys.executable,
+            str(REPO / "export_models.py"),
+            "--random-weights",
+            "full",
+            "--only",
+            "resnet",
+            "--quantize",
+            "int8",
+        ]
         subprocess.run([*export, "--out", str(args.models)], check=True)
         figures |= bench_indexing(args.models, {"small": args.small, "large": args.large}, args.rounds, args.work)
     if not args.skip_search:
