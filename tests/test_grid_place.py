@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -117,3 +119,31 @@ def test_scrolling_while_the_grid_returns_wins(qtbot: QtBot, grid: ResultsView, 
     bar.setValue(screen)  # she scrolls meanwhile
     qtbot.waitUntil(lambda: bar.maximum() >= position_of(grid, 25_000), timeout=10000)  # the layout is done
     assert bar.value() == screen
+
+
+def test_a_refresh_keeps_the_tiles_chosen_not_the_one_qt_made_current(
+    qtbot: QtBot, grid: ResultsView, photo: Path
+) -> None:
+    """Qt makes the first tile current, unselected, when the grid takes the focus. A refresh that moves that item
+    (a fresh catalog's first indexing reorders the library) must not bring it back selected: a fresh launch showed
+    its 4th tile chosen. A tile the stylist chose stays chosen wherever the refresh moves it."""
+
+    def library(request_id: int, order: list[int]) -> None:
+        grid.results.keep_position = True  # new photos indexed: the same view again
+        grid.results.set_library(
+            request_id, order, [SearchResult(item_id=i, path=photo, score=math.nan) for i in order]
+        )
+
+    def chosen() -> list[int]:
+        return sorted(int(grid.results.key_at(index.row())) for index in grid.selectionModel().selectedIndexes())
+
+    grid.results.set_library(
+        1, list(range(10)), [SearchResult(item_id=i, path=photo, score=math.nan) for i in range(10)]
+    )
+    QApplication.sendEvent(grid, QFocusEvent(QEvent.Type.FocusIn, Qt.FocusReason.TabFocusReason))
+    assert grid.currentIndex().row() == 0 and chosen() == []
+    library(2, [7, 8, 9, 0, 1, 2, 3, 4, 5, 6])
+    assert chosen() == [] and not grid.currentIndex().isValid()
+    grid.select_row(4)  # item 1, clicked
+    library(3, [9, 8, 7, 6, 5, 4, 3, 2, 1, 0])
+    assert chosen() == [1] and grid.currentIndex().row() == 8

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QMouseEvent, QPalette, QPixmap
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QColor, QFocusEvent, QGuiApplication, QImage, QMouseEvent, QPalette, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QMessageBox, QStyleFactory, QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -23,6 +23,7 @@ from fashion_desktop.imaging import sniff_image
 from fashion_desktop.paths import AppPaths
 from fashion_desktop.settings import Settings
 from fashion_desktop.ui.colours import MIN_CONTRAST, contrast, message_colour
+from fashion_desktop.ui.filter_bar import COUNTS, FilterBar
 from fashion_desktop.ui.main_window import MainWindow
 from fashion_desktop.ui.mime import REMOTE_MESSAGE, decode_mime
 from fashion_desktop.ui.presenter import IndexingState
@@ -509,6 +510,7 @@ def test_multi_select_drag_out_and_copy_paths(qtbot: QtBot, window: MainWindow) 
         )
     rows = window.view.selected_rows()
     assert rows == [0, 2, 4]
+    assert not window.detail.selected.isHidden() and window.detail.selected.text().startswith("3 items selected")
     dragged = window.results.mimeData([window.results.index(r) for r in rows])
     assert len(dragged.urls()) == 3 and all(url.isLocalFile() for url in dragged.urls())
     qtbot.keyClick(window.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
@@ -516,8 +518,10 @@ def test_multi_select_drag_out_and_copy_paths(qtbot: QtBot, window: MainWindow) 
     assert copied == [u.toLocalFile() for u in dragged.urls()]
     qtbot.keyClick(window.view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert len(window.view.selected_rows()) == CATALOG_SIZE
+    assert window.detail.selected.text().startswith(f"{CATALOG_SIZE} items selected")
     window.view.clearSelection()
     window.view.select_row(1)
+    assert window.detail.selected.isHidden(), "one item: the pane's title says which"
     window.view.selectionModel().select(window.results.index(3), window.view.selectionModel().SelectionFlag.Select)
     ask(qtbot, window, lambda: qtbot.keyClick(window.view, Qt.Key.Key_Return))  # Enter = More like this
     query = window.presenter.query
@@ -544,6 +548,26 @@ def test_quick_look(qtbot: QtBot, window: MainWindow) -> None:
     assert look.shown.item_id == first and window.view.selected_rows() == [0]
     qtbot.keyClick(keys, Qt.Key.Key_Escape)
     assert not look.isVisible()
+
+
+def test_the_tile_qt_makes_current_is_chosen_only_when_a_key_acts_on_it(qtbot: QtBot, window: MainWindow) -> None:
+    """When the grid takes the focus, Qt makes its first tile current but does not mark it. The detail pane showed
+    that tile beside a grid with nothing marked (after a filter, at launch) and Space, B, Enter acted on it: now
+    the pane says nothing is selected until a key acts, and the key marks the tile it acts on."""
+    view, detail = window.view, window.detail
+    QApplication.sendEvent(view, QFocusEvent(QEvent.Type.FocusIn, Qt.FocusReason.TabFocusReason))
+    assert view.currentIndex().row() == 0 and view.selected_rows() == []
+    assert detail.result is None and detail.title.text() == "Nothing selected"
+    assert window.selected_results() == []
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    assert view.selected_rows() == [0] and window.quick_look.isVisible()
+    assert detail.result is not None and detail.result.path.name == shown_names(window)[0]
+    window.quick_look.close()
+    tile = view.visualRect(window.results.index(0)).center()
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, tile)
+    assert view.selected_rows() == [] and detail.result is None, "unmarked by Ctrl+click: the pane follows"
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, tile)
+    assert view.selected_rows() == [0] and detail.result is not None
 
 
 def test_near_duplicates_fold_into_one_tile(qtbot: QtBot, window: MainWindow, catalog: Path) -> None:
@@ -741,6 +765,22 @@ def test_styles_csv_added_later_refreshes_filters_and_the_query(
     qtbot.waitUntil(lambda: window.results.index(0).data(NameRole) == "Look 0", timeout=60000)
     assert window.filter_bar.buttons["base_colour"].list.values.count() == 2
     window.close()
+
+
+def test_a_results_count_from_elsewhere_is_shown_as_it_is(qtbot: QtBot) -> None:
+    """A count not among the menu's (a settings file, the command line) was shown as the menu's first, "12
+    similar", while the search showed another number of items."""
+    bar = FilterBar()
+    qtbot.addWidget(bar)
+    asked: list[int] = []
+    bar.countChanged.connect(asked.append)
+    for count in (30, 6, 30):
+        bar.show_query(Query(k=count))
+        assert bar.count.currentText() == f"{count} similar" and bar.count.currentData() == count
+    offered = [int(bar.count.itemData(row)) for row in range(bar.count.count())]
+    assert offered == sorted({*COUNTS, 6, 30}) and asked == [], "shown, not asked for"
+    bar.count.setCurrentIndex(bar.count.findData(48))
+    assert asked == [48]
 
 
 def test_reindexing_asks_again_only_when_the_catalog_changed(qtbot: QtBot, window: MainWindow, catalog: Path) -> None:

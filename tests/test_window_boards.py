@@ -271,6 +271,53 @@ def test_open_board_shows_its_order_and_back_returns(qtbot: QtBot, window: MainW
     qtbot.waitUntil(lambda: window.presenter.boards == [] and window.boards_panel.model.catalog == str(other))
 
 
+def filter_values(window: MainWindow, key: str) -> list[str]:
+    values = window.filter_bar.buttons[key].list.values
+    return [values.item(row).text() for row in range(values.count())]
+
+
+def panel_highlight(window: MainWindow) -> list[int]:
+    return [index.row() for index in window.boards_panel.list.selectionModel().selectedIndexes()]
+
+
+def test_on_a_board_words_and_filters_search_the_library_and_the_panel_follows(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    """A board's filters offer the library's values, as its words search the library: either leaves the board,
+    and the panel then highlights no board (it kept the one clicked)."""
+    board = board_with(qtbot, window, "Shoot", "item6.jpg", "item0.jpg")
+    colours = filter_values(window, "base_colour")
+    assert colours == ["Blue   (6)", "Red   (4)"]
+    panel = window.boards_panel
+    row = panel.model.row_of(board)
+    assert row is not None
+    click = panel.list.visualRect(panel.model.index(row)).center()
+    answer(qtbot, window, lambda: qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=click))
+    assert shown_files(window) == ["item6.jpg", "item0.jpg"] and panel_highlight(window) == [row]
+    assert filter_values(window, "base_colour") == colours, "the library's values, not 'No values'"
+    assert "library" in window.filter_bar.text.placeholderText()
+    assert "library" in window.filter_bar.buttons["base_colour"].toolTip()
+    answer(
+        qtbot,
+        window,
+        lambda: window.filter_bar.buttons["base_colour"].list.values.item(1).setCheckState(Qt.CheckState.Checked),
+    )
+    assert window.presenter.board_shown is None and window.presenter.query.filters == (("base_colour", "Red"),)
+    assert sorted(shown_files(window)) == ["item0.jpg", "item3.jpg", "item6.jpg", "item9.jpg"]
+    assert panel.model.shown is None and panel_highlight(window) == []
+    assert "library" not in window.filter_bar.text.placeholderText()
+    open_board(qtbot, window, board)
+    assert panel_highlight(window) == [row]
+    edited(qtbot, window, lambda: window.presenter.create_board("Autumn"))  # listed again, sorted before it
+    assert panel_highlight(window) == [row + 1] and panel.model.row_of(board) == row + 1
+    window.filter_bar.text.setText("Look 6")
+    answer(qtbot, window, window.filter_bar.text.returnPressed.emit)
+    assert window.presenter.board_shown is None and window.presenter.query.text == "Look 6"
+    assert shown_files(window) == ["item6.jpg"] and panel_highlight(window) == []
+    edited(qtbot, window, lambda: window.presenter.create_board("Later"))  # listed again: still none
+    assert panel_highlight(window) == []
+
+
 def test_reorder_by_drag_persists(qtbot: QtBot, window: MainWindow, app_paths: AppPaths, catalog: Path) -> None:
     board = board_with(qtbot, window, "Shoot", "item1.jpg", "item2.jpg", "item3.jpg", "item4.jpg")
     open_board(qtbot, window, board)

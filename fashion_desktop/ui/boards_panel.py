@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QItemSelectionModel,
     QMimeData,
     QModelIndex,
     QPersistentModelIndex,
@@ -218,6 +219,7 @@ class BoardsPanel(QWidget):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.hint)
         self.model.modelReset.connect(self._update_hint)
+        self.model.modelReset.connect(self._highlight_shown)
         self._apply()
 
     @property
@@ -244,6 +246,20 @@ class BoardsPanel(QWidget):
         self.unfold.setVisible(folded)
         self._update_hint()
         self.setFixedWidth(self.open_width)
+
+    def set_shown(self, board_id: int | None) -> None:
+        """The board open in the grid is bold and highlighted; none is once the grid shows something else."""
+        self.model.set_shown(board_id)
+        self._highlight_shown()
+
+    def _highlight_shown(self) -> None:
+        row = self.model.row_of(self.model.shown) if self.model.shown is not None else None
+        selection = self.list.selectionModel()
+        if row is None:
+            selection.clearSelection()
+            selection.clearCurrentIndex()
+        else:
+            selection.setCurrentIndex(self.model.index(row), QItemSelectionModel.SelectionFlag.ClearAndSelect)
 
     def _update_hint(self) -> None:
         self.hint.setVisible(not self.folded and not self.model.boards)

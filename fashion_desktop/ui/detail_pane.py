@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFont, QImage, QPixmap
+from PySide6.QtGui import QDesktopServices, QFont, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
@@ -100,8 +100,13 @@ class DetailPane(QWidget):
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             grid.addWidget(button, number // 2, number % 2, 1, 2 if number == 4 else 1)
             self.buttons[name] = button
+        self.selected = QLabel()  # several tiles chosen: the pane shows the current one, and says so
+        self.selected.setWordWrap(True)
+        self.selected.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.selected.setVisible(False)
         body = QWidget()
         layout = QVBoxLayout(body)
+        layout.addWidget(self.selected)
         layout.addWidget(self.title)
         layout.addWidget(self.preview)
         self.sections = {}
@@ -127,6 +132,10 @@ class DetailPane(QWidget):
         outer.addLayout(grid)
         loader.loaded.connect(self._preview_loaded)
         self.show_result(None)
+
+    def show_selected(self, count: int) -> None:
+        self.selected.setText(f"{count} items selected: B adds them to a board, Enter finds items like them all")
+        self.selected.setVisible(count > 1)
 
     def show_card(self, card: BoardCard, result: SearchResult | None, caption: str | None) -> None:
         """A board's item: as a result with its note above; a missing one says where it was last seen."""

@@ -124,7 +124,7 @@ class FilterButton(QToolButton):
         self.setAccessibleName(f"{label} filter")
         self.show_chosen(())
 
-    def show_chosen(self, chosen: tuple[str, ...]) -> None:
+    def show_chosen(self, chosen: tuple[str, ...], on_board: bool = False) -> None:
         self.setChecked(bool(chosen))
         font = QFont(self.font())
         font.setBold(bool(chosen))
@@ -134,7 +134,8 @@ class FilterButton(QToolButton):
         else:
             more = f" +{len(chosen) - 1}" if len(chosen) > 1 else ""
             self.setText(f"{self.label}: {chosen[0]}{more}")
-        self.setToolTip(f"{self.label}: {', '.join(chosen)}" if chosen else f"Filter by {self.label.lower()}")
+        where = "the library " if on_board else ""
+        self.setToolTip(f"{self.label}: {', '.join(chosen)}" if chosen else f"Filter {where}by {self.label.lower()}")
 
 
 class FilterBar(QWidget):
@@ -195,6 +196,7 @@ class FilterBar(QWidget):
     def show_query(self, query: Query) -> None:
         self._filters = query.filters
         self._show_order(query)
+        self._offer_count(query.k)
         for widget, value in ((self.sort, query.sort if query.browsing else RANKED), (self.count, query.k)):
             widget.blockSignals(True)
             widget.setCurrentIndex(max(0, widget.findData(value)))
@@ -202,9 +204,13 @@ class FilterBar(QWidget):
         text = query.text
         if text != self.text.text().strip():
             self.text.setText(text)
+        on_board = query.board is not None  # words and filters search the library: the board is left
+        self.text.setPlaceholderText(
+            "Search the library: names, captions, colours…" if on_board else "Search names, captions, colours, types…"
+        )
         for key, button in self.buttons.items():
             chosen = self.chosen(key)
-            button.show_chosen(chosen)
+            button.show_chosen(chosen, on_board)
             button.setVisible(key in self._in_bar or bool(chosen))  # an active filter is always in sight
         self.clear.setEnabled(bool(query.filters or text))
         self._rebuild_more()
@@ -227,6 +233,16 @@ class FilterBar(QWidget):
             if query.board is not None
             else "Similar items are ranked by similarity"
         )
+
+    def _offer_count(self, count: int) -> None:
+        """A count from elsewhere (a settings file, the command line) is offered in order among the usual ones
+        rather than shown as the first of them."""
+        if self.count.findData(count) >= 0:
+            return
+        at = next((i for i in range(self.count.count()) if int(self.count.itemData(i)) > count), self.count.count())
+        self.count.blockSignals(True)
+        self.count.insertItem(at, f"{count} similar", count)
+        self.count.blockSignals(False)
 
     def show_facets(self, facets: dict[str, list[FacetValue]]) -> None:
         for key, button in self.buttons.items():

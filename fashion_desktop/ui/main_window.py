@@ -55,6 +55,7 @@ from fashion_desktop.ui.open_request import OpenRequest
 from fashion_desktop.ui.presenter import Presenter
 from fashion_desktop.ui.query_strip import QueryStrip
 from fashion_desktop.ui.quick_look import QuickLook
+from fashion_desktop.ui.results_model import RowKey
 from fashion_desktop.ui.results_view import MAX_SIDE, MIN_SIDE, ResultsView
 from fashion_desktop.ui.status import CaptionStatus, IndexingStatus, MessageLabel
 from fashion_desktop.ui.thumbnails import ThumbnailLoader
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.thumbnails = ThumbnailLoader(paths.thumbnails_dir)
         self.presenter = Presenter(settings, self.thumbnails)
         self.results = self.presenter.model
+        self._detail_key: RowKey | None = None  # the tile the detail pane shows
         self._build_widgets()
         self._build_menus()
         self._connect()
@@ -278,6 +280,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.countChanged.connect(presenter.set_count)
         self.filter_bar.clearRequested.connect(presenter.clear_filters)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.results.dataChanged.connect(self._tiles_changed)
         self.view.doubleClicked.connect(lambda _: self.more_like_selected())
         self.view.moreLikeRequested.connect(self.more_like_selected)
@@ -437,22 +440,29 @@ class MainWindow(QMainWindow):
         if self.quick_look.isVisible() and result is not None:
             self._show_quick_look(current.row(), result)
 
+    def _selection_changed(self) -> None:
+        self.detail.show_selected(len(self.view.selectionModel().selectedIndexes()))
+        chosen = self.view.chosen_current()
+        if (self.results.key_at(chosen) if chosen is not None else None) != self._detail_key:
+            self._show_current()  # a click makes the tile current, then selects it; Ctrl+click unselects it
+
     def _tiles_changed(self, top: QModelIndex, bottom: QModelIndex) -> None:
         """The current tile's details arrived (a page of a big library read after Back returned to it)."""
-        current = self.view.currentIndex()
-        if self.detail.result is None and current.isValid() and top.row() <= current.row() <= bottom.row():
+        row = self.view.chosen_current()
+        if self.detail.result is None and row is not None and top.row() <= row <= bottom.row():
             self._show_current()
 
     def _show_current(self) -> SearchResult | None:
         """The detail pane follows the grid's current item (kept across a refresh of the same view), else is
         empty. Its caption is asked for even when the tile is out of view."""
-        current = self.view.currentIndex()
-        self.presenter.set_detail_row(current.row() if current.isValid() else None)
-        result = self.results.result_at(current.row()) if current.isValid() else None
-        if result is None and current.isValid():
-            self.results.fetch(current.row())  # shown when its page arrives (_tiles_changed)
+        row = self.view.chosen_current()  # not Qt's unmarked current tile (the grid took the focus)
+        self._detail_key = self.results.key_at(row) if row is not None else None
+        self.presenter.set_detail_row(row)
+        result = self.results.result_at(row) if row is not None else None
+        if result is None and row is not None:
+            self.results.fetch(row)  # shown when its page arrives (_tiles_changed)
         caption = self.results.caption_of(result) if result else None
-        card = self.results.card_at(current.row()) if current.isValid() else None
+        card = self.results.card_at(row) if row is not None else None
         if card is not None:
             self.detail.show_card(card, result, caption)
         else:
@@ -627,7 +637,7 @@ class MainWindow(QMainWindow):
             self.presenter.edit_board(MoveOnBoard(board.board_id, tuple(hashes), position))
 
     def _board_shown(self, board: BoardSummary | None) -> None:
-        self.boards_panel.model.set_shown(board.board_id if board is not None else None)
+        self.boards_panel.set_shown(board.board_id if board is not None else None)
         self.strip.show_board(board.name if board is not None else None)
         for item in (self.remove_action, self.note_action, self.export_action):
             item.setEnabled(board is not None)

@@ -208,6 +208,7 @@ class Presenter(QObject):
         self.indexing = IndexingState()
         self.skipped: list[tuple[str, str]] = []
         self.facets: dict[str, list[FacetValue]] = {}
+        self.library_facets: dict[str, list[FacetValue]] = {}  # the whole library's: what a board's filters offer
         self.library_total = 0
         self._ids = itertools.count(1)
         self._search_request = 0
@@ -312,7 +313,7 @@ class Presenter(QObject):
         self._cache.clear()
         self.history.clear()
         self.skipped = []
-        self.facets = {}
+        self.facets, self.library_facets = {}, {}
         self.library_total = 0
         self.model.clear()
         self.catalogChanged.emit(folder)
@@ -586,6 +587,8 @@ class Presenter(QObject):
             self.message.emit(
                 f"{len(answer.results)} similar items{extra}{coverage}", "success" if answer.results else "info"
             )
+        if not answer.query.filters and not answer.query.text:
+            self.library_facets = self.facets  # counted over the whole library (an image query's too)
         self.facetsChanged.emit(self.facets)
         self._update_empty_state()
         self.answerShown.emit()
@@ -736,7 +739,7 @@ class Presenter(QObject):
         self.model.catalog = self.catalog or ""
         self.model.set_board(shown.request_id, shown.board.board_id, shown.cards)
         self._set_board_shown(shown.board)
-        self.facets = {}
+        self.facets = self.library_facets  # a filter chosen on a board filters the library (the board is left)
         self.facetsChanged.emit(self.facets)
         missing = f", {shown.missing} missing" if shown.missing else ""
         count = len(shown.cards)

@@ -191,6 +191,9 @@ class ResultsView(QListView):
     # -- keys ----------------------------------------------------------------------------------------------------
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
+        acts = key in (Qt.Key.Key_Space, Qt.Key.Key_B) and not event.modifiers()
+        if (acts or key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)) and not self.selected_rows():
+            self.choose_current()  # the tile the keys act on is marked, and shown in the detail pane
         if key == Qt.Key.Key_Space and not event.modifiers():
             self.quickLookRequested.emit()
             return
@@ -207,10 +210,18 @@ class ResultsView(QListView):
 
     # -- selection -------------------------------------------------------------------------------------------------
     def selected_rows(self) -> list[int]:
-        rows = sorted({index.row() for index in self.selectionModel().selectedIndexes()})
-        if not rows and self.currentIndex().isValid():
-            rows = [self.currentIndex().row()]
-        return rows
+        """The tiles chosen. Not Qt's current tile alone: the grid makes its first tile current, unmarked, when
+        it takes the focus, and actions on a tile nobody chose surprised."""
+        return sorted({index.row() for index in self.selectionModel().selectedIndexes()})
+
+    def chosen_current(self) -> int | None:
+        """The current tile's row if it is selected (what the detail pane shows), else None."""
+        current = self.currentIndex()
+        return current.row() if current.isValid() and self.selectionModel().isSelected(current) else None
+
+    def choose_current(self) -> None:
+        if self.currentIndex().isValid():
+            self.select_row(self.currentIndex().row())
 
     def select_row(self, row: int) -> None:
         index = self.results.index(row)
@@ -241,13 +252,12 @@ class ResultsView(QListView):
     # -- the place in a view: kept when it is refreshed, returned to by Back, the top of a new one -------------------
     def _note_place(self) -> None:
         """On every scroll step: the first tile in view by arithmetic, not the list of those in view."""
-        value, height, current = self.verticalScrollBar().value(), self.gridSize().height(), self.currentIndex()
+        value, height, chosen = self.verticalScrollBar().value(), self.gridSize().height(), self.chosen_current()
         first = value // height * self._columns() if height > 0 else 0
         shown = first < self.results.rowCount()
         top = self.results.key_at(first) if shown else None
         offset = value - self._line_position(first) if shown else 0
-        chosen = current.isValid() and self.selectionModel().isSelected(current)  # not Qt's default first row
-        self.results.place = Place(top, self.results.key_at(current.row()) if chosen else None, offset)
+        self.results.place = Place(top, self.results.key_at(chosen) if chosen is not None else None, offset)
 
     def _line_position(self, row: int) -> int:
         """The scroll position that shows `row`'s line at the top of the grid."""
@@ -258,8 +268,10 @@ class ResultsView(QListView):
         item and the selection."""
         keep = self.results.keep_position
         self._position = self.verticalScrollBar().value() if keep else None
-        current = self.currentIndex()
-        self._current_item = self.results.key_at(current.row()) if keep and current.isValid() else None
+        chosen = self.chosen_current() if keep else None
+        # Qt makes the first tile current (unselected) when the grid takes the focus: kept, it would come back
+        # selected, wherever the refresh moved it (a fresh catalog's first tile, 4th after indexing)
+        self._current_item = self.results.key_at(chosen) if chosen is not None else None
         self._selected_items = [self.results.key_at(row) for row in self.selected_rows()] if keep else []
 
     def _after_reset(self) -> None:
