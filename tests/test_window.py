@@ -519,6 +519,9 @@ def test_multi_select_drag_out_and_copy_paths(qtbot: QtBot, window: MainWindow) 
     qtbot.keyClick(window.view, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     assert len(window.view.selected_rows()) == CATALOG_SIZE
     assert window.detail.selected.text().startswith(f"{CATALOG_SIZE} items selected")
+    ask(qtbot, window, lambda: type_words(window, "Look"))
+    assert window.view.selected_rows() == [] and window.detail.selected.isHidden(), "a new view: none selected"
+    ask(qtbot, window, lambda: window.presenter.clear_filters())
     window.view.clearSelection()
     window.view.select_row(1)
     assert window.detail.selected.isHidden(), "one item: the pane's title says which"
