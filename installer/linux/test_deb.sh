@@ -18,13 +18,17 @@ fi
 fail() { echo "test_deb: $*" >&2; exit 1; }
 
 # 1. Debian's checks on the package file. Members are xz (policy); lintian reports no tag that the package's
-#    overrides file does not explain (unused overrides are reported too, so the file cannot go stale).
+#    overrides file does not explain. Unused overrides are printed, not failed: which upstream binaries trigger a
+#    tag changes with the wheels the registry serves (its wheels of 2026-11-28, tokenizers 0.23.3 and
+#    huggingface-hub 2.4.0 among them, left custom-library-search-path and library-not-linked-against-libc
+#    unused; the day before they were used), and the override stays right for the builds that need it.
 dpkg-deb --ctrl-tarfile "$deb" >/dev/null
 ar t "$deb" | grep -qx control.tar.xz || fail "control member is not control.tar.xz: $(ar t "$deb" | xargs)"
 ar t "$deb" | grep -qx data.tar.xz || fail "data member is not data.tar.xz: $(ar t "$deb" | xargs)"
 lintian_out="$(lintian --pedantic --display-info --display-experimental --fail-on none "$deb" 2>&1 \
   | grep -v 'running with root privileges is not recommended' || true)"
-if grep -E '^[EWIPXO]: ' <<<"$lintian_out"; then
+grep -E '^I: .* unused-override ' <<<"$lintian_out" || true
+if grep -E '^[EWIPXO]: ' <<<"$lintian_out" | grep -vE '^I: .* unused-override '; then
   fail "lintian reports tags that installer/linux/lintian-overrides does not explain (above)"
 fi
 
