@@ -22,6 +22,7 @@ from fashion_desktop.catalog.query import SORTS, Query, QueryImage
 from fashion_desktop.imaging import sniff_image
 from fashion_desktop.paths import AppPaths
 from fashion_desktop.settings import Settings
+from fashion_desktop.ui import status
 from fashion_desktop.ui.colours import MIN_CONTRAST, contrast, message_colour
 from fashion_desktop.ui.filter_bar import COUNTS, FilterBar
 from fashion_desktop.ui.main_window import MainWindow
@@ -647,6 +648,27 @@ def test_message_colours_follow_the_level_and_stay_readable(qtbot: QtBot, window
         for level in ("info", "success", "error"):
             assert contrast(message_colour(level, palette), background) >= MIN_CONTRAST, (level, background.name())
     assert contrast(QColor("#c62828"), QColor(45, 45, 45)) < MIN_CONTRAST, "the old fixed red fails on dark"
+
+
+def test_between_messages_the_status_line_says_what_the_grid_shows(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message stays 10 s (an error 20 s); then the status line was blank, so a fresh launch, whose indexing
+    outlasts the count's message, showed no count at all."""
+    monkeypatch.setattr(status, "INFO_MS", 50)
+    monkeypatch.setattr(status, "ERROR_MS", 100)
+    label = window.message
+    qtbot.waitUntil(lambda: label.text() == f"{CATALOG_SIZE} items in the catalog")
+    label.show_message("Copied 2 paths", "info")
+    assert label.text() == "Copied 2 paths"
+    qtbot.waitUntil(lambda: label.text() == f"{CATALOG_SIZE} items in the catalog", timeout=3000)
+    ask(qtbot, window, lambda: type_words(window, "Look 3"))
+    summary = label.text()
+    assert summary.startswith(f"1 of {CATALOG_SIZE} items")
+    label.show_message("Search failed: the disk is full", "error")
+    qtbot.waitUntil(lambda: label.text() == summary and label.level == "info", timeout=3000)
+    info = window.palette().color(QPalette.ColorRole.WindowText)
+    assert label.palette().color(QPalette.ColorRole.WindowText) == info and not label.font().bold()
 
 
 PHOTOS = 150  # enough that a run cannot end before the window has answered its first progress report

@@ -257,6 +257,7 @@ class MainWindow(QMainWindow):
         presenter.historyChanged.connect(self._history_changed)
         presenter.facetsChanged.connect(self.filter_bar.show_facets)
         presenter.message.connect(self.message.show_message)
+        presenter.viewSummary.connect(self.message.set_summary)
         presenter.catalogChanged.connect(self._catalog_changed)
         presenter.indexingChanged.connect(self.indexing.show_state)
         presenter.captionsChanged.connect(self.caption_status.show_state)

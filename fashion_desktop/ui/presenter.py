@@ -181,6 +181,7 @@ class Presenter(QObject):
     historyChanged = Signal(bool, bool)  # can go back, can go forward
     facetsChanged = Signal(object)  # dict[str, list[FacetValue]]
     message = Signal(str, str)  # text, level (info, success, error)
+    viewSummary = Signal(str)  # what the grid shows ("68 items in the catalog"): the status line between messages
     catalogChanged = Signal(str)
     indexingChanged = Signal(IndexingState)
     skippedChanged = Signal(object)  # list[(path, reason)]
@@ -317,6 +318,7 @@ class Presenter(QObject):
         self.library_total = 0
         self.model.clear()
         self.catalogChanged.emit(folder)
+        self.viewSummary.emit("")
         self.skippedChanged.emit(self.skipped)
         self.facetsChanged.emit(self.facets)
         request = self._next_id()
@@ -577,14 +579,14 @@ class Presenter(QObject):
             count = len(answer.view.item_ids)
             narrowed = answer.query.filters or answer.query.text
             shown = f"{count} of {answer.view.total} items" if narrowed else f"{count} items in the catalog"
-            self.message.emit(shown + self._text_coverage(answer.query), "info")
+            self._describe(shown + self._text_coverage(answer.query), "info")
         else:
             self.model.set_results(answer.request_id, answer.results)
             self.facets = answer.facets
             folded = sum(len(r.duplicates) for r in answer.results)
             extra = f" ({folded} near-duplicates folded)" if folded else ""
             coverage = self._text_coverage(answer.query)
-            self.message.emit(
+            self._describe(
                 f"{len(answer.results)} similar items{extra}{coverage}", "success" if answer.results else "info"
             )
         if not answer.query.filters and not answer.query.text:
@@ -593,6 +595,12 @@ class Presenter(QObject):
         self._update_empty_state()
         self.answerShown.emit()
         self._start_pending_indexing()
+
+    def _describe(self, text: str, level: str, *, say: bool = True) -> None:
+        """A new view: said as a message (unless `say` is False), and kept on the status line after it."""
+        self.viewSummary.emit(text)
+        if say:
+            self.message.emit(text, level)
 
     def _start_pending_indexing(self) -> None:
         if self._index_when_shown:
@@ -743,8 +751,8 @@ class Presenter(QObject):
         self.facetsChanged.emit(self.facets)
         missing = f", {shown.missing} missing" if shown.missing else ""
         count = len(shown.cards)
-        if not self._board_refresh:
-            self.message.emit(f"Board “{shown.board.name}”: {count} item{'' if count == 1 else 's'}{missing}", "info")
+        text = f"Board “{shown.board.name}”: {count} item{'' if count == 1 else 's'}{missing}"
+        self._describe(text, "info", say=not self._board_refresh)  # an edit's own message stays
         self._update_empty_state()
         self.answerShown.emit()
         self._start_pending_indexing()

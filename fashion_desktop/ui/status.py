@@ -17,25 +17,41 @@ from fashion_desktop.ui.presenter import CaptionsState, IndexingState, grouped
 log = logging.getLogger("fashion_desktop.ui")
 
 
+INFO_MS, ERROR_MS = 10_000, 20_000  # how long a message stays before the view's summary comes back
+
+
 class MessageLabel(QLabel):
     """The one place messages are shown; each message sets its own colour, so a success after an error is not
-    red. Errors stay longer."""
+    red. Errors stay longer. Between messages it says what the grid shows (as Lightroom's "68 photos"), never
+    nothing."""
 
     def __init__(self) -> None:
         super().__init__()
         self.level = "info"
+        self.summary = ""
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._timer = QTimer(self, singleShot=True)
-        self._timer.timeout.connect(self.clear)
+        self._timer.timeout.connect(self._rest)
 
     def show_message(self, text: str, level: str) -> None:
         if level == "error":
             log.warning("shown to the user: %s", text)
+        self._show(text, level)
+        self._timer.start(ERROR_MS if level == "error" else INFO_MS)
+
+    def set_summary(self, text: str) -> None:
+        self.summary = text
+        if not self._timer.isActive():
+            self._rest()
+
+    def _rest(self) -> None:
+        self._show(self.summary, "info")
+
+    def _show(self, text: str, level: str) -> None:
         self.level = level
         self._apply_colour()
         self.setText(text)
         self.setToolTip(text)
-        self._timer.start(20000 if level == "error" else 10000)
 
     def _apply_colour(self) -> None:
         palette = self.palette()
