@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, Qt
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -147,3 +147,26 @@ def test_a_refresh_keeps_the_tiles_chosen_not_the_one_qt_made_current(
     grid.select_row(4)  # item 1, clicked
     library(3, [9, 8, 7, 6, 5, 4, 3, 2, 1, 0])
     assert chosen() == [1] and grid.currentIndex().row() == 8
+
+
+def test_the_selected_count_comes_from_ranges_and_matches_the_tiles(
+    qtbot: QtBot, grid: ResultsView, photo: Path
+) -> None:
+    """The detail pane's "N items selected" is counted from the selection's ranges on every change (listing 44k
+    selected tiles took 150 ms); overlapping selects, a toggle and a deselect still count each tile once."""
+    show_library(grid, 1, photo)
+    model = grid.selectionModel()
+    flag = QItemSelectionModel.SelectionFlag
+    for first, last, how in (
+        (0, 10, flag.Select),
+        (5, 20, flag.Select),
+        (8, 9, flag.Toggle),
+        (30, 40, flag.Select),
+        (35, 50, flag.Deselect),
+        (0, 3, flag.Select),
+    ):
+        model.select(QItemSelection(grid.results.index(first), grid.results.index(last)), how)
+        assert grid.selected_count() == len(grid.selected_rows())
+    assert grid.selected_count() == 24
+    grid.selectAll()
+    assert grid.selected_count() == LIBRARY

@@ -442,7 +442,7 @@ class MainWindow(QMainWindow):
             self._show_quick_look(current.row(), result)
 
     def _selection_changed(self) -> None:
-        self.detail.show_selected(len(self.view.selected_rows()))
+        self.detail.show_selected(self.view.selected_count())
         chosen = self.view.chosen_current()
         if (self.results.key_at(chosen) if chosen is not None else None) != self._detail_key:
             self._show_current()  # a click makes the tile current, then selects it; Ctrl+click unselects it
@@ -456,7 +456,7 @@ class MainWindow(QMainWindow):
     def _show_current(self) -> SearchResult | None:
         """The detail pane follows the grid's current item (kept across a refresh of the same view), else is
         empty. Its caption is asked for even when the tile is out of view."""
-        self.detail.show_selected(len(self.view.selected_rows()))  # a new view: Qt cleared it without a signal
+        self.detail.show_selected(self.view.selected_count())  # a new view: Qt cleared it without a signal
         row = self.view.chosen_current()  # not Qt's unmarked current tile (the grid took the focus)
         self._detail_key = self.results.key_at(row) if row is not None else None
         self.presenter.set_detail_row(row)

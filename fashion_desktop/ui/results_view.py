@@ -214,6 +214,11 @@ class ResultsView(QListView):
         it takes the focus, and actions on a tile nobody chose surprised."""
         return sorted({index.row() for index in self.selectionModel().selectedIndexes()})
 
+    def selected_count(self) -> int:
+        """From the selection's ranges, which Qt keeps apart: listing 44k selected tiles takes 150 ms."""
+        ranges = self.selectionModel().selection()
+        return sum(ranges.at(i).height() for i in range(ranges.count()))
+
     def chosen_current(self) -> int | None:
         """The current tile's row if it is selected (what the detail pane shows), else None."""
         current = self.currentIndex()
