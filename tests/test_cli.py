@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from fashion_desktop.app import cli
+from fashion_desktop.catalog.indexer import IndexControl
 from fashion_desktop.sample import sample_catalog_dir
 from tests.images import gradient
 
@@ -117,3 +121,50 @@ def test_window_command_without_a_display_says_so(
         monkeypatch.delenv(name, raising=False)
     assert cli.main([]) == cli.EXIT_USAGE
     assert "no display found" in capsys.readouterr().err
+
+
+class _SignalDuringWrite(io.RawIOBase):
+    """A pipe whose writes let Python run the SIGINT handler halfway, as a real Ctrl-C can while the progress line
+    is being printed (the handler runs between two bytecodes of the main thread, inside print's buffered write)."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.interrupt = False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.descriptor
+
+    def write(self, data: object) -> int:
+        assert isinstance(data, bytes | bytearray | memoryview)
+        if self.interrupt:
+            self.interrupt = False
+            handler = signal.getsignal(signal.SIGINT)
+            assert callable(handler)
+            handler(signal.SIGINT, None)
+        return os.write(self.descriptor, bytes(data))
+
+
+def test_ctrl_c_while_the_progress_line_is_printed_says_so_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CI saw `fashion-desktop index` end in "RuntimeError: reentrant call inside BufferedWriter" and exit 1: the
+    handler printed to stderr while the interrupted main thread was printing to it."""
+    read_end, write_end = os.pipe()
+    raw = _SignalDuringWrite(write_end)
+    stderr = io.TextIOWrapper(io.BufferedWriter(raw), encoding="utf-8", line_buffering=True)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    control = IndexControl()
+    try:
+        with cli.ctrl_c_cancels(control):
+            raw.interrupt = True
+            print("indexed 4/40 (3.1/s, 12s left, 0 skipped)", file=sys.stderr, flush=True)
+        stderr.flush()
+    finally:
+        os.close(write_end)
+        said = os.read(read_end, 4096).decode()
+        os.close(read_end)
+    assert control.cancelled
+    assert "stopping after the current batch" in said and "indexed 4/40" in said

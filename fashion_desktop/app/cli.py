@@ -351,13 +351,27 @@ def ctrl_c_cancels(control: IndexControl) -> Iterator[None]:
         if control.cancelled:
             raise KeyboardInterrupt
         control.cancel()
-        print("\nfashion-desktop: stopping after the current batch (Ctrl-C again to stop at once)…", file=sys.stderr)
+        say_from_a_signal_handler(
+            "\nfashion-desktop: stopping after the current batch (Ctrl-C again to stop at once)…\n"
+        )
 
     previous = signal.signal(signal.SIGINT, first_then_at_once)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def say_from_a_signal_handler(text: str) -> None:
+    """Straight to stderr's file descriptor. A handler runs between two bytecodes of the main thread, which may
+    be inside a print to stderr (the progress line): printing there raises "reentrant call inside
+    BufferedWriter", and Ctrl-C ended in a traceback (seen in CI). Without a descriptor (captured), printed."""
+    try:
+        descriptor = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        print(text, end="", file=sys.stderr)
+        return
+    os.write(descriptor, text.encode(sys.stderr.encoding or "utf-8", errors="replace"))
 
 
 def show_captions(done: int, total: int) -> None:
