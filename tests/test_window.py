@@ -758,6 +758,13 @@ def test_every_control_reachable_at_800_by_600(qtbot: QtBot, window: MainWindow)
         if viewport.contains(window.view.visualRect(window.results.index(row)))
     ]
     assert len(whole_tiles) >= 6
+    detail = window.detail
+    qtbot.waitUntil(lambda: not detail.preview.pixmap().isNull(), timeout=10000)
+    shown = detail.area.viewport().rect()
+    caption = detail.sections["Caption"]
+    assert shown.contains(caption.mapTo(detail.area.viewport(), caption.rect().bottomRight())), (
+        "the caption below the picture is in sight without scrolling"
+    )
 
 
 def test_help_has_a_guide_and_about_with_the_version(qtbot: QtBot, window: MainWindow, tiny_models: Path) -> None:

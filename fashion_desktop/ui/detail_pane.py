@@ -202,9 +202,10 @@ class DetailPane(QWidget):
             self.preview.setText("Preview unavailable")
             return
         width = max(self.area.viewport().width() - 24, 160)
+        height = max(160, min(360, self.area.viewport().height() * 11 // 20))  # the name and caption stay in sight
         pixmap = QPixmap.fromImage(image)
         scaled = pixmap.scaled(
-            QSize(width, 360), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            QSize(width, height), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
         )
         self.preview.setPixmap(scaled)
 
